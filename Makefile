@@ -1,0 +1,21 @@
+# The single entry point. `make run` starts the console, `make test` runs the suite.
+.PHONY: run test setup bench check-deploy clean
+
+run:
+	@bash scripts/run.sh
+
+test:
+	@bash scripts/test.sh $(PYTEST_ARGS)
+
+setup:
+	@bash scripts/bootstrap.sh test
+
+check-deploy: setup
+	DJANGO_SETTINGS_MODULE=aiadmin.settings.production \
+	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))')} \
+	DJANGO_ALLOWED_HOSTS=$${DJANGO_ALLOWED_HOSTS:-aiadmin.example.com} \
+	AIADMIN_ENCRYPTION_KEYS=$${AIADMIN_ENCRYPTION_KEYS:-$$(.venv/bin/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')} \
+	.venv/bin/python manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf .venv db.sqlite3 staticfiles media .pytest_cache

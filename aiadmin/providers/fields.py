@@ -1,0 +1,93 @@
+"""A model field that keeps a secret as Fernet ciphertext in the database.
+
+Loaded values are :class:`Ciphertext` (a ``str`` marker that never reveals anything useful);
+assigning a plain ``str`` means "this is a new plaintext secret" and it is encrypted when
+saved. Reading the plaintext goes through :meth:`EncryptedSecretsMixin.reveal_secret`, which
+names the row when decryption fails.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from aiadmin import encryption
+
+
+class Ciphertext(str):
+    """Stored ciphertext; kept distinct from plaintext so it is never encrypted twice."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<Ciphertext>"
+
+
+def mask_secret(plaintext: str) -> str:
+    """A hint that a secret is set: at most its last 4 characters, none for short secrets."""
+    if not plaintext:
+        return ""
+    if len(plaintext) <= 8:
+        return "•••••••• (set)"
+    return f"••••••••{plaintext[-4:]}"
+
+
+class EncryptedSecretField(models.TextField):
+    description = "A secret stored as Fernet ciphertext"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("default", "")
+        kwargs.setdefault("editable", False)  # forms use a dedicated write-only field
+        super().__init__(*args, **kwargs)
+
+    def from_db_value(self, value, expression, connection):
+        if not value:
+            return ""
+        return Ciphertext(value)
+
+    def to_python(self, value):
+        if value is None:
+            return ""
+        return value
+
+    def get_prep_value(self, value):
+        if not value:
+            return ""
+        if isinstance(value, Ciphertext):
+            return str(value)
+        return encryption.encrypt(str(value))
+
+    def pre_save(self, model_instance, add):
+        value = getattr(model_instance, self.attname)
+        if value and not isinstance(value, Ciphertext):
+            # Encrypt once and keep the ciphertext on the instance, so plaintext does not
+            # linger in memory and a second save does not re-encrypt.
+            value = Ciphertext(encryption.encrypt(str(value)))
+            setattr(model_instance, self.attname, value)
+        return value
+
+
+class EncryptedSecretsMixin:
+    """Model mixin: read a secret's plaintext, with an error that names the row on failure."""
+
+    def reveal_secret(self, field_name: str) -> str:
+        value = getattr(self, field_name)
+        if not value:
+            return ""
+        if not isinstance(value, Ciphertext):
+            return str(value)  # assigned in this process and not saved yet
+        try:
+            return encryption.decrypt(value)
+        except encryption.InvalidToken as err:
+            raise encryption.SecretDecryptionError(
+                f"Cannot decrypt {type(self).__name__}.{field_name} of row {self.pk} ({self}): "
+                "no key in AIADMIN_ENCRYPTION_KEYS fits. Restore the key it was encrypted with, "
+                "or clear and re-enter the secret."
+            ) from err
+
+    def secret_hint(self, field_name: str) -> str:
+        """A masked hint for display; a secret that cannot be decrypted says so."""
+        try:
+            return mask_secret(self.reveal_secret(field_name))
+        except encryption.SecretDecryptionError:
+            return "set, but cannot be decrypted with the configured keys"

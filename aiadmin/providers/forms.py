@@ -1,0 +1,123 @@
+"""Admin forms. Secrets are write-only: the input never renders a value (plaintext or
+ciphertext), an empty input keeps the stored key, clearing is an explicit checkbox."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from unfold.widgets import UnfoldAdminPasswordWidget, UnfoldAdminSelectWidget, UnfoldBooleanWidget
+
+from aiadmin.adapters.registry import registry
+
+from .models import AdminProviderSettings, AIProvider
+
+_KEY_RE = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces
+
+
+def write_only_secret_field(label: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        strip=True,
+        max_length=4096,
+        widget=UnfoldAdminPasswordWidget(attrs={"autocomplete": "new-password"}, render_value=False),
+    )
+
+
+def clear_secret_field(label: str) -> forms.BooleanField:
+    return forms.BooleanField(label=label, required=False, widget=UnfoldBooleanWidget())
+
+
+class SecretFieldsFormMixin:
+    """For each name in ``secret_fields``, the form has an input of that name and a
+    ``clear_<name>`` checkbox; ``save`` applies them to the model's encrypted field."""
+
+    secret_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name in self.secret_fields:
+            hint = self.instance.secret_hint(name) if self.instance.pk else ""
+            self.fields[name].help_text = (
+                f"Currently set: {hint}. Leave empty to keep it; it is never shown again."
+                if hint
+                else "Not set. Saved keys are encrypted and never shown again."
+            )
+            if not hint:
+                self.fields.pop(f"clear_{name}", None)
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.secret_fields:
+            value = cleaned.get(name) or ""
+            if value and not _KEY_RE.match(value):
+                self.add_error(name, "A key is one line of printable characters without spaces.")
+            if value and cleaned.get(f"clear_{name}"):
+                self.add_error(name, "Either enter a new key or tick “clear”, not both.")
+        return cleaned
+
+    def apply_secrets(self, instance) -> None:
+        for name in self.secret_fields:
+            if self.cleaned_data.get(f"clear_{name}"):
+                setattr(instance, name, "")
+            elif self.cleaned_data.get(name):
+                setattr(instance, name, self.cleaned_data[name])
+
+    def save(self, commit: bool = True):
+        instance = super().save(commit=False)
+        self.apply_secrets(instance)
+        if commit:
+            instance.save()
+            self._save_m2m()
+        return instance
+
+
+def adapter_choices(current: str | None = None) -> list[tuple[str, str]]:
+    choices = registry.choices()
+    if current and current not in registry:
+        choices.append((current, f"{current} (adapter missing)"))
+    return choices
+
+
+class AIProviderForm(SecretFieldsFormMixin, forms.ModelForm):
+    secret_fields = ("shared_api_key",)
+    shared_api_key = write_only_secret_field("Shared API key")
+    clear_shared_api_key = clear_secret_field("Clear the shared key")
+    adapter = forms.ChoiceField(widget=UnfoldAdminSelectWidget())
+
+    class Meta:
+        model = AIProvider
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["adapter"].choices = adapter_choices(self.instance.adapter if self.instance.pk else None)
+        self.fields["adapter"].help_text = "The API family this provider speaks (from the adapter registry)."
+        self.fields["api_base_url"].help_text = (
+            "Changing the base URL clears the shared key: enter the key again with the new URL."
+        )
+
+
+class AdminProviderSettingsForm(SecretFieldsFormMixin, forms.ModelForm):
+    secret_fields = ("personal_api_key",)
+    personal_api_key = write_only_secret_field("Personal API key")
+    clear_personal_api_key = clear_secret_field("Clear my personal key")
+    # Set by the admin class for staff, who always edit their own settings.
+    current_user = None
+
+    class Meta:
+        model = AdminProviderSettings
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        provider = cleaned.get("provider") or (self.instance.provider if self.instance.provider_id else None)
+        if provider is not None and cleaned.get("personal_api_key") and not provider.allow_personal_keys:
+            self.add_error("personal_api_key", f"{provider} does not accept personal keys; its shared key is used.")
+        admin = cleaned.get("admin") or self.current_user
+        if provider is not None and admin is not None:
+            duplicates = AdminProviderSettings.objects.filter(admin=admin, provider=provider).exclude(pk=self.instance.pk)
+            if duplicates.exists():
+                self.add_error("provider", f"Settings for {provider} exist already: edit those instead.")
+        return cleaned

@@ -1,0 +1,221 @@
+"""The domain: providers, the models an admin selected, per-admin settings and the usage
+ledger. Names follow the specification's public vocabulary."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from aiadmin.adapters.registry import registry
+from aiadmin.adapters.types import CAPABILITIES
+
+from .fields import Ciphertext, EncryptedSecretField, EncryptedSecretsMixin
+
+CAPABILITY_CHOICES = [(capability, capability.title()) for capability in CAPABILITIES]
+
+
+class AIProvider(EncryptedSecretsMixin, models.Model):
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=100)
+    display_name = models.CharField(max_length=150, blank=True)
+    description = models.TextField(blank=True)
+    # A registry key, not model choices: adapters come and go without migrations.
+    adapter = models.CharField(max_length=64)
+    api_base_url = models.URLField("API base URL", max_length=500, blank=True)
+    website = models.URLField(max_length=500, blank=True)
+    docs_url = models.URLField("docs URL", max_length=500, blank=True)
+    key_url = models.URLField("key URL", max_length=500, blank=True, help_text="Where to get an API key.")
+    capabilities = models.JSONField(default=dict, blank=True)
+    config = models.JSONField(default=dict, blank=True)
+    shared_api_key = EncryptedSecretField()
+    allow_personal_keys = models.BooleanField(default=True)
+    allow_shared_for_normal_admins = models.BooleanField(
+        "shared key usable by normal admins", default=False
+    )
+    is_active = models.BooleanField(default=True)
+    sort_order = models.PositiveIntegerField(default=100)
+    total_requests = models.PositiveBigIntegerField(default=0)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    key_validated_at = models.DateTimeField(null=True, blank=True)
+    key_validation_ok = models.BooleanField(null=True, blank=True)
+    key_validation_message = models.CharField(max_length=500, blank=True)
+    # The catalogue values last imported, so a re-import can tell admin edits from its own.
+    catalogue_data = models.JSONField(default=dict, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "AI provider"
+        ordering = ["sort_order", "name"]
+        indexes = [models.Index(fields=["is_active", "sort_order"], name="aiprovider_active_sort_idx")]
+
+    def __str__(self) -> str:
+        return self.display_name or self.name
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_base_url = instance.__dict__.get("api_base_url")
+        return instance
+
+    def save(self, *args, **kwargs):
+        loaded_base_url = getattr(self, "_loaded_base_url", None)
+        if (
+            loaded_base_url is not None
+            and self.api_base_url != loaded_base_url
+            and isinstance(self.shared_api_key, Ciphertext)
+        ):
+            # Whoever edits the URL must not be able to ship the stored key to a server of
+            # their choosing: the key has to be entered again.
+            self.shared_api_key = ""
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "shared_api_key"}
+        super().save(*args, **kwargs)
+        self._loaded_base_url = self.api_base_url
+
+    @property
+    def adapter_available(self) -> bool:
+        return self.adapter in registry
+
+    @property
+    def adapter_status(self) -> str:
+        return "ok" if self.adapter_available else "adapter missing"
+
+    def supports(self, capability: str) -> bool:
+        return bool((self.capabilities or {}).get(capability, {}).get("supported"))
+
+    @property
+    def supported_capabilities(self) -> list[str]:
+        return [capability for capability in CAPABILITIES if self.supports(capability)]
+
+    @property
+    def shared_key_hint(self) -> str:
+        return self.secret_hint("shared_api_key")
+
+
+class AIModel(models.Model):
+    """A model an admin selected for a capability; never a mirror of the provider catalogue."""
+
+    provider = models.ForeignKey(AIProvider, on_delete=models.CASCADE, related_name="models")
+    capability = models.CharField(max_length=16, choices=CAPABILITY_CHOICES)
+    model_id = models.CharField(max_length=255)
+    display_name = models.CharField(max_length=255, blank=True)
+    is_free = models.BooleanField(default=False)
+    pricing_input = models.DecimalField(
+        max_digits=14, decimal_places=6, null=True, blank=True, help_text="Per million input tokens."
+    )
+    pricing_output = models.DecimalField(
+        max_digits=14, decimal_places=6, null=True, blank=True, help_text="Per million output tokens."
+    )
+    context_window = models.PositiveIntegerField(null=True, blank=True)
+    config = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=False)
+    total_requests = models.PositiveBigIntegerField(default=0)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    selected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    selected_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "AI model"
+        ordering = ["provider__sort_order", "provider__name", "capability", "model_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "capability"],
+                condition=Q(is_active=True),
+                name="aimodel_one_active_per_capability",
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "capability", "model_id"], name="aimodel_unique_model_per_capability"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name or self.model_id} ({self.capability})"
+
+
+class AdminProviderSettings(EncryptedSecretsMixin, models.Model):
+    admin = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ai_provider_settings"
+    )
+    provider = models.ForeignKey(AIProvider, on_delete=models.CASCADE, related_name="admin_settings")
+    personal_api_key = EncryptedSecretField()
+    use_shared_api = models.BooleanField(
+        "use the shared key", default=False, help_text="Use the organisation's key even if a personal key is set."
+    )
+    monthly_limit = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Requests per calendar month; empty means unlimited."
+    )
+    # Optional personal preference per capability: {"chat": "model-id", ...}.
+    preferred_models = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=True)
+    total_requests = models.PositiveBigIntegerField(default=0)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    key_validated_at = models.DateTimeField(null=True, blank=True)
+    key_validation_ok = models.BooleanField(null=True, blank=True)
+    key_validation_message = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "admin provider settings"
+        verbose_name_plural = "admin provider settings"
+        ordering = ["provider__sort_order", "provider__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["admin", "provider"], name="adminprovidersettings_unique_admin_provider")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.admin} · {self.provider}"
+
+    @property
+    def personal_key_hint(self) -> str:
+        return self.secret_hint("personal_api_key")
+
+
+class AIRequestLog(models.Model):
+    """The usage ledger: one row per call, failures included."""
+
+    class KeySource(models.TextChoices):
+        PERSONAL = "personal", "Personal key"
+        SHARED = "shared", "Shared key"
+        NONE = "none", "No key"
+
+    admin = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="ai_requests"
+    )
+    provider = models.ForeignKey(AIProvider, on_delete=models.SET_NULL, null=True, blank=True, related_name="requests")
+    model = models.ForeignKey(AIModel, on_delete=models.SET_NULL, null=True, blank=True, related_name="requests")
+    # Kept as text too, so the ledger still reads after a provider or model is deleted.
+    provider_slug = models.CharField(max_length=64, blank=True)
+    model_name = models.CharField("model id", max_length=255, blank=True)
+    capability = models.CharField(max_length=16, choices=CAPABILITY_CHOICES)
+    key_source = models.CharField(max_length=16, choices=KeySource.choices, default=KeySource.NONE)
+    status = models.CharField(max_length=32, default="ok", help_text='"ok" or the error kind.')
+    error_message = models.CharField(max_length=500, blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    time_to_first_token_ms = models.PositiveIntegerField(null=True, blank=True)
+    input_tokens = models.PositiveIntegerField(null=True, blank=True)
+    output_tokens = models.PositiveIntegerField(null=True, blank=True)
+    estimated_cost = models.DecimalField(max_digits=14, decimal_places=8, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "AI request log entry"
+        verbose_name_plural = "AI request log"
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["admin", "provider", "created_at"], name="airequestlog_usage_idx"),
+            models.Index(fields=["created_at"], name="airequestlog_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider_slug}/{self.model_name} {self.capability} {self.status}"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "ok"

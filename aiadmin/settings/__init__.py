@@ -1,0 +1,1 @@
+"""Settings modules: ``dev`` (the embedded default), ``test`` and ``production``."""

@@ -1,0 +1,9 @@
+"""Settings for the test suite: dev settings with fast password hashing."""
+
+from .dev import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+AIADMIN_ENCRYPTION_KEYS = [
+    # Test-only key (not a secret): tests replace it when they exercise rotation.
+    "q1pk9nO1hM3wN9gC2i2oUe1n8yI4Y5lqR8m8tFfH0eU=",
+]

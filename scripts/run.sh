@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The run command: set everything up and serve the console with uvicorn on 127.0.0.1:8000.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh
+py=.venv/bin/python
+$py manage.py migrate --noinput
+$py manage.py import_providers
+$py manage.py ensure_superuser
+if [ "${DJANGO_SETTINGS_MODULE:-}" = "aiadmin.settings.production" ]; then
+  $py manage.py collectstatic --noinput --verbosity 0
+fi
+echo "aiadmin is starting on http://${HOST:-127.0.0.1}:${PORT:-8000}/admin/"
+exec .venv/bin/uvicorn aiadmin.asgi:application --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}" ${UVICORN_ARGS:-}
