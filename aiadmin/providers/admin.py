@@ -84,7 +84,12 @@ class AIProviderAdmin(SuperuserEditsStaffViewsMixin, ModelAdmin):
     _key_fields = ("shared_api_key", "clear_shared_api_key")
 
     def get_fieldsets(self, request, obj=None):
-        key_fields = self._key_fields if request.user.is_superuser else ("shared_key_state",)
+        if not request.user.is_superuser:
+            key_fields = ("shared_key_state",)
+        elif obj is not None and obj.shared_api_key:
+            key_fields = self._key_fields
+        else:
+            key_fields = ("shared_api_key",)
         return [
             (
                 None,
@@ -222,9 +227,10 @@ class AdminProviderSettingsAdmin(ModelAdmin):
         return _is_staff(request) and self._owns(request, obj)
 
     def get_fields(self, request, obj=None):
-        fields = ["provider", "personal_api_key", "clear_personal_api_key", "use_shared_api", "preferred_models", "is_active"]
+        fields = ["provider", "personal_api_key", "use_shared_api", "preferred_models", "is_active"]
         if obj is not None:
-            fields.insert(3, "personal_key_state")
+            if obj.personal_api_key:
+                fields.insert(2, "clear_personal_api_key")
             fields.append("key_status")
         if request.user.is_superuser:
             return ["admin", *fields, "monthly_limit"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.db import models
 from unfold.widgets import UnfoldAdminPasswordWidget, UnfoldAdminSelectWidget, UnfoldBooleanWidget
 
 from aiadmin.adapters.registry import registry
@@ -44,8 +45,6 @@ class SecretFieldsFormMixin:
                 if hint
                 else "Not set. Saved keys are encrypted and never shown again."
             )
-            if not hint:
-                self.fields.pop(f"clear_{name}", None)
 
     def clean(self):
         cleaned = super().clean()
@@ -73,6 +72,12 @@ class SecretFieldsFormMixin:
         return instance
 
 
+def _https_by_default(db_field, **kwargs):
+    if isinstance(db_field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return db_field.formfield(**kwargs)
+
+
 def adapter_choices(current: str | None = None) -> list[tuple[str, str]]:
     choices = registry.choices()
     if current and current not in registry:
@@ -88,15 +93,19 @@ class AIProviderForm(SecretFieldsFormMixin, forms.ModelForm):
 
     class Meta:
         model = AIProvider
-        fields = "__all__"
+        # The encrypted column is never a model form field; the declared input stands in.
+        exclude = ("shared_api_key",)
+        formfield_callback = _https_by_default
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["adapter"].choices = adapter_choices(self.instance.adapter if self.instance.pk else None)
-        self.fields["adapter"].help_text = "The API family this provider speaks (from the adapter registry)."
-        self.fields["api_base_url"].help_text = (
-            "Changing the base URL clears the shared key: enter the key again with the new URL."
-        )
+        if "adapter" in self.fields:
+            self.fields["adapter"].choices = adapter_choices(self.instance.adapter if self.instance.pk else None)
+            self.fields["adapter"].help_text = "The API family this provider speaks (from the adapter registry)."
+        if "api_base_url" in self.fields:
+            self.fields["api_base_url"].help_text = (
+                "Changing the base URL clears the shared key: enter the key again with the new URL."
+            )
 
 
 class AdminProviderSettingsForm(SecretFieldsFormMixin, forms.ModelForm):
@@ -108,7 +117,7 @@ class AdminProviderSettingsForm(SecretFieldsFormMixin, forms.ModelForm):
 
     class Meta:
         model = AdminProviderSettings
-        fields = "__all__"
+        exclude = ("personal_api_key",)
 
     def clean(self):
         cleaned = super().clean()

@@ -1,0 +1,93 @@
+"""Settings per environment: the embedded default, services from the environment, and
+production that refuses to start without its secrets and passes Django's deploy checks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120
+    )
+
+
+def production_env(**overrides: str) -> dict[str, str]:
+    env = {
+        "DJANGO_SETTINGS_MODULE": "aiadmin.settings.production",
+        "DJANGO_SECRET_KEY": "x" * 20 + "Production-Secret-Key-For-Tests-0123456789abcdefgh",
+        "DJANGO_ALLOWED_HOSTS": "aiadmin.example.com",
+        "AIADMIN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    }
+    env.update(overrides)
+    return env
+
+
+SHOW_SETTINGS = (
+    "import django; django.setup(); from django.conf import settings; "
+    "print(settings.DATABASES['default']['ENGINE']); print(settings.CACHES['default']['BACKEND'])"
+)
+
+
+def test_embedded_default_is_sqlite_and_local_memory_cache():
+    result = run_python(SHOW_SETTINGS, DJANGO_SETTINGS_MODULE="aiadmin.settings.dev")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "django.core.cache.backends.locmem.LocMemCache",
+    ]
+
+
+def test_database_and_redis_urls_select_postgresql_and_django_redis():
+    result = run_python(
+        SHOW_SETTINGS,
+        DJANGO_SETTINGS_MODULE="aiadmin.settings.dev",
+        DATABASE_URL="postgres://u@127.0.0.1:5432/db",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.postgresql", "django_redis.cache.RedisCache"]
+
+
+@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "AIADMIN_ENCRYPTION_KEYS"])
+def test_production_refuses_to_start_without_its_secrets(missing):
+    env = production_env()
+    env[missing] = ""
+    result = run_python("import django; django.setup()", **env)
+    assert result.returncode != 0
+    assert f"{missing} must be set in the environment for production" in result.stderr
+
+
+def test_production_passes_the_deploy_checks_at_warning_level():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={**os.environ, **production_env()},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_with_a_malformed_encryption_key_fails_the_checks():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env={**os.environ, **production_env(AIADMIN_ENCRYPTION_KEYS="short")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "aiadmin.E001" in result.stderr
