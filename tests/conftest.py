@@ -92,3 +92,27 @@ def make_provider(db):
         return AIProvider.objects.create(**values)
 
     return make
+
+
+FAKE_DNS = {"localhost": ("127.0.0.1",), "intranet.corp.example": ("10.1.2.3",), "rebind.example": ("93.184.215.14", "127.0.0.1")}
+
+
+@pytest.fixture(autouse=True)
+def _no_dns_lookups(monkeypatch):
+    """Tests never ask a resolver: names resolve from this table (public address otherwise)."""
+
+    async def resolve(host: str, port: int) -> tuple[str, ...]:
+        return FAKE_DNS.get(host, ("93.184.215.14",))
+
+    monkeypatch.setattr("aiadmin.adapters.urlguard._resolve", resolve)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _close_worker_thread_connections(django_db_setup, django_db_blocker):
+    """sync_to_async's shared worker thread keeps its own database connection; close it so the
+    test database can be dropped at the end."""
+    yield
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=10)

@@ -32,8 +32,10 @@ class BaseAdapter:
     description: ClassVar[str] = ""
     # The most an adapter family can do; a provider row narrows it with its capabilities.
     capabilities: ClassVar[frozenset[str]] = frozenset()
-    # True when the adapter needs no key (the sandbox, a local server without auth).
+    # False when the adapter needs no key (the sandbox).
     requires_key: ClassVar[bool] = True
+    # False when the adapter calls no server at all (the sandbox).
+    requires_base_url: ClassVar[bool] = True
 
     def __init__(
         self,

@@ -32,8 +32,9 @@ class AIAdminError(Exception):
         super().__init__(self.message)
 
     def __str__(self) -> str:
-        prefix = f"{self.provider}: " if self.provider else ""
-        return f"{prefix}{self.message}"
+        if not self.provider or self.provider in self.message:
+            return self.message
+        return f"{self.provider}: {self.message}"
 
 
 class ConfigurationError(AIAdminError):

@@ -78,9 +78,12 @@ class AIProviderRegistry:
 
 
 def _builtin_adapters() -> list[type[BaseAdapter]]:
+    from .anthropic import AnthropicAdapter
+    from .gemini import GeminiAdapter
+    from .openai import OpenAIAdapter
     from .sandbox import SandboxAdapter
 
-    return [SandboxAdapter]
+    return [SandboxAdapter, AnthropicAdapter, GeminiAdapter, OpenAIAdapter]
 
 
 def build_registry() -> AIProviderRegistry:

@@ -641,6 +641,7 @@ class SandboxAdapter(BaseAdapter):
     )
     capabilities: ClassVar[frozenset[str]] = frozenset({"chat", "content", "image", "audio"})
     requires_key: ClassVar[bool] = False
+    requires_base_url: ClassVar[bool] = False
 
     async def list_models(self) -> list[ModelInfo]:
         return list(SANDBOX_MODELS)

@@ -150,6 +150,10 @@ class AdminProviderSettings(EncryptedSecretsMixin, models.Model):
     monthly_limit = models.PositiveIntegerField(
         null=True, blank=True, help_text="Requests per calendar month; empty means unlimited."
     )
+    # Requests counted against monthly_limit: the month (its first day, in TIME_ZONE) and the
+    # count in it, updated by one conditional UPDATE so concurrent calls cannot overshoot.
+    usage_month = models.DateField(null=True, blank=True, editable=False)
+    usage_month_requests = models.PositiveIntegerField(default=0, editable=False)
     # Optional personal preference per capability: {"chat": "model-id", ...}.
     preferred_models = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=True)

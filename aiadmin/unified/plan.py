@@ -1,0 +1,195 @@
+"""Choosing provider, model and key for one call (sync, runs in one thread hop).
+
+Model choice: the explicit model, else the admin's preference, else the provider's active
+model; without a provider, the first active provider by sort order that has a model for the
+capability and that the admin may use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiadmin.adapters.base import BaseAdapter
+from aiadmin.adapters.errors import (
+    AIAdminError,
+    ConfigurationError,
+    NoAccessError,
+    NotFoundError,
+    UnsupportedOperationError,
+)
+from aiadmin.adapters.registry import registry
+from aiadmin.providers.access import AccessDecision, access_api_key, access_decide
+from aiadmin.providers.models import AdminProviderSettings, AIModel, AIProvider
+from aiadmin.providers.usage import quota_consume, quota_remaining
+
+
+@dataclass
+class CallPlan:
+    admin: object
+    capability: str
+    provider: AIProvider
+    settings_row: AdminProviderSettings | None
+    decision: AccessDecision
+    model: AIModel | None  # the selected row, when the model is one (pricing, counters)
+    model_id: str
+    api_key: str | None
+    counted_against_limit: bool = False
+    remaining_quota: int | None = None
+
+    def adapter(self) -> BaseAdapter:
+        adapter_class = registry.require(self.provider.adapter, provider=str(self.provider))
+        return adapter_class(
+            base_url=self.provider.api_base_url,
+            api_key=self.api_key,
+            config=self.provider.config or {},
+            provider_name=str(self.provider),
+        )
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return (self.api_key,) if self.api_key else ()
+
+
+class PlanError(Exception):
+    """A call refused before it reached the provider; carries what the ledger needs."""
+
+    def __init__(self, error: AIAdminError, *, provider: AIProvider | None, provider_slug: str, model_id: str, key_source: str):
+        super().__init__(str(error))
+        self.error = error
+        self.provider = provider
+        self.provider_slug = provider_slug
+        self.model_id = model_id
+        self.key_source = key_source
+
+
+def _settings_for(admin, providers: list[AIProvider]) -> dict[int, AdminProviderSettings]:
+    if not getattr(admin, "pk", None):
+        return {}
+    rows = AdminProviderSettings.objects.filter(admin=admin, provider__in=providers)
+    return {row.provider_id: row for row in rows}
+
+
+def _active_models(providers: list[AIProvider], capability: str) -> dict[int, AIModel]:
+    rows = AIModel.objects.filter(provider__in=providers, capability=capability, is_active=True)
+    return {row.provider_id: row for row in rows}
+
+
+def _model_for(
+    *, provider: AIProvider, capability: str, model_id: str | None, settings_row: AdminProviderSettings | None, active: AIModel | None
+) -> tuple[AIModel | None, str | None]:
+    if model_id:
+        if active is not None and active.model_id == model_id:
+            return active, model_id
+        row = AIModel.objects.filter(provider=provider, capability=capability, model_id=model_id).first()
+        return row, model_id
+    preferred = (settings_row.preferred_models or {}).get(capability) if settings_row else None
+    if preferred:
+        if active is not None and active.model_id == preferred:
+            return active, preferred
+        row = AIModel.objects.filter(provider=provider, capability=capability, model_id=preferred).first()
+        return row, preferred
+    if active is not None:
+        return active, active.model_id
+    return None, None
+
+
+def plan_call(*, admin, capability: str, provider_slug: str | None = None, model_id: str | None = None) -> CallPlan:
+    """Resolve everything a call needs and count it against the monthly limit."""
+    if provider_slug:
+        plan = _plan_for_provider(admin=admin, capability=capability, provider_slug=provider_slug, model_id=model_id)
+    else:
+        plan = _plan_first_usable(admin=admin, capability=capability, model_id=model_id)
+    _consume_quota(plan)
+    return plan
+
+
+def _refuse(error: AIAdminError, *, provider: AIProvider | None, slug: str, model_id: str | None, key_source: str = "none"):
+    return PlanError(error, provider=provider, provider_slug=slug, model_id=model_id or "", key_source=key_source)
+
+
+def _plan_for_provider(*, admin, capability: str, provider_slug: str, model_id: str | None) -> CallPlan:
+    provider = AIProvider.objects.filter(slug=provider_slug).first()
+    if provider is None:
+        raise _refuse(
+            NotFoundError(f"There is no provider “{provider_slug}”. Check the slug on the providers page."),
+            provider=None, slug=provider_slug, model_id=model_id,
+        )
+    settings_row = _settings_for(admin, [provider]).get(provider.pk)
+    active = _active_models([provider], capability).get(provider.pk)
+    return _checked_plan(admin=admin, capability=capability, provider=provider, settings_row=settings_row, active=active, model_id=model_id)
+
+
+def _checked_plan(
+    *, admin, capability: str, provider: AIProvider, settings_row, active: AIModel | None, model_id: str | None
+) -> CallPlan:
+    name = str(provider)
+
+    def refuse(error: AIAdminError, key_source: str = "none") -> PlanError:
+        return _refuse(error, provider=provider, slug=provider.slug, model_id=model_id, key_source=key_source)
+
+    try:
+        registry.require(provider.adapter, provider=name)
+    except AIAdminError as err:
+        raise refuse(err) from err
+    if not provider.supports(capability):
+        raise refuse(UnsupportedOperationError(f"{name} is not set up for {capability}. Pick another provider.", provider=name))
+    decision = access_decide(admin=admin, provider=provider, settings=settings_row)
+    if not decision.allowed:
+        error_class = ConfigurationError if decision.state == "disabled" else NoAccessError
+        raise refuse(error_class(decision.reason, provider=name))
+    model, chosen = _model_for(provider=provider, capability=capability, model_id=model_id, settings_row=settings_row, active=active)
+    if not chosen:
+        raise refuse(
+            ConfigurationError(f"No {capability} model is selected for {name}. Pick one in its model browser.", provider=name),
+            decision.key_source,
+        )
+    return CallPlan(
+        admin=admin,
+        capability=capability,
+        provider=provider,
+        settings_row=settings_row,
+        decision=decision,
+        model=model,
+        model_id=chosen,
+        api_key=access_api_key(decision=decision, provider=provider, settings=settings_row),
+        remaining_quota=quota_remaining(settings_row=settings_row),
+    )
+
+
+def _plan_first_usable(*, admin, capability: str, model_id: str | None) -> CallPlan:
+    providers = list(AIProvider.objects.filter(is_active=True).order_by("sort_order", "name"))
+    active = _active_models(providers, capability)
+    settings_rows = _settings_for(admin, providers)
+    for provider in providers:
+        selected = active.get(provider.pk)
+        settings_row = settings_rows.get(provider.pk)
+        preferred = (settings_row.preferred_models or {}).get(capability) if settings_row else None
+        if selected is None and not preferred:
+            continue
+        if model_id and model_id not in {getattr(selected, "model_id", None), preferred}:
+            continue
+        if provider.adapter not in registry or not provider.supports(capability):
+            continue
+        if not access_decide(admin=admin, provider=provider, settings=settings_row).allowed:
+            continue
+        return _checked_plan(
+            admin=admin, capability=capability, provider=provider, settings_row=settings_row, active=selected, model_id=model_id
+        )
+    wanted = f"model {model_id}" if model_id else f"{capability} model"
+    raise _refuse(
+        NoAccessError(
+            f"No provider you can use has a {wanted} selected. Select one in a provider's model browser, "
+            "or add a key for a provider that has one."
+        ),
+        provider=None, slug="", model_id=model_id,
+    )
+
+
+def _consume_quota(plan: CallPlan) -> None:
+    if plan.settings_row is None or plan.settings_row.monthly_limit is None:
+        return
+    try:
+        plan.remaining_quota = quota_consume(settings_row=plan.settings_row, provider=plan.provider)
+    except AIAdminError as err:
+        raise _refuse(err, provider=plan.provider, slug=plan.provider.slug, model_id=plan.model_id, key_source=plan.decision.key_source) from err
+    plan.counted_against_limit = True

@@ -1,0 +1,130 @@
+"""browse_models: the live list, cached per provider and key identity, fetched once."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+from django.core.cache import cache
+
+from aiadmin.adapters import errors
+from aiadmin.providers.models import AdminProviderSettings
+from aiadmin.unified import UnifiedAIService
+from aiadmin.unified.model_lists import KEY_PREFIX, key_identity
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+service = UnifiedAIService()
+SHARED = "sk-shared-list-key-000000000001"
+
+
+def test_list_is_filtered_sorted_and_marks_the_selection(scripted_provider, superuser):
+    provider = scripted_provider(shared_api_key=SHARED, model="beta", script={"models": ["zeta", "beta", "alpha:free", "gamma"]})
+    result = service.browse_models(provider.slug, "chat", superuser)
+    assert [m.id for m in result.models] == ["beta", "alpha:free", "gamma", "zeta"]  # selected, free, name
+    assert result.models[0].is_selected and result.models[1].is_free
+    assert not result.stale and not result.selected_missing
+
+
+def test_list_is_cached_for_six_hours(scripted_provider, scripted_adapter, superuser):
+    provider = scripted_provider(shared_api_key=SHARED)
+    service.browse_models(provider.slug, "chat", superuser)
+    service.browse_models(provider.slug, "chat", superuser)
+    assert scripted_adapter.calls == ["list_models"]
+    service.browse_models(provider.slug, "chat", superuser, refresh=True)
+    assert scripted_adapter.calls == ["list_models", "list_models"]
+
+
+def test_cache_keys_hold_a_keyed_hash_never_the_key(scripted_provider, superuser):
+    provider = scripted_provider(shared_api_key=SHARED)
+    service.browse_models(provider.slug, "chat", superuser)
+    keys = list(cache._cache.keys()) if hasattr(cache, "_cache") else [k.decode() for k in cache.client.get_client().keys("*")]
+    list_keys = [k for k in keys if KEY_PREFIX in k]
+    assert list_keys and all(SHARED not in k for k in list_keys)
+    assert all(key_identity(SHARED) in k for k in list_keys)
+
+
+def test_each_key_identity_has_its_own_cache(scripted_provider, scripted_adapter, superuser, staff_user):
+    provider = scripted_provider(shared_api_key=SHARED)
+    AdminProviderSettings.objects.create(admin=staff_user, provider=provider, personal_api_key="sk-personal-list-key-000002")
+    service.browse_models(provider.slug, "chat", superuser)
+    service.browse_models(provider.slug, "chat", staff_user)
+    assert scripted_adapter.calls == ["list_models", "list_models"]
+
+
+def test_hundred_concurrent_cold_loads_make_one_upstream_call(scripted_provider, scripted_adapter, superuser):
+    provider = scripted_provider(shared_api_key=SHARED, script={"list_delay": 0.2})
+
+    async def hundred():
+        return await asyncio.gather(*(service.abrowse_models(provider.slug, "chat", superuser) for _ in range(100)))
+
+    results = asyncio.run(hundred())
+    assert scripted_adapter.calls == ["list_models"]
+    assert all(len(result.models) == 3 for result in results)
+
+
+def test_concurrent_cold_loads_from_several_event_loops_make_one_upstream_call(scripted_provider, scripted_adapter, superuser):
+    """Loops in different threads stand in for worker processes: the cache lock (Redis when
+    configured) keeps them to one fetch."""
+    provider = scripted_provider(shared_api_key=SHARED, script={"list_delay": 0.3})
+    barrier = threading.Barrier(4)
+    outcomes = []
+
+    def worker():
+        async def twenty_five():
+            return await asyncio.gather(*(service.abrowse_models(provider.slug, "chat", superuser) for _ in range(25)))
+
+        barrier.wait()
+        outcomes.extend(asyncio.run(twenty_five()))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(outcomes) == 100
+    assert scripted_adapter.calls == ["list_models"]
+
+
+def test_failed_refresh_keeps_the_last_good_list_and_says_so(scripted_provider, scripted_adapter, superuser):
+    provider = scripted_provider(shared_api_key=SHARED)
+    service.browse_models(provider.slug, "chat", superuser)
+    scripted_adapter.lists_fail = True
+    result = service.browse_models(provider.slug, "chat", superuser, refresh=True)
+    assert result.stale and "Could not reach the provider" in result.error
+    assert len(result.models) == 3
+
+
+def test_failed_first_load_raises_the_error(scripted_provider, superuser):
+    provider = scripted_provider(shared_api_key=SHARED, script={"list_fails": True})
+    with pytest.raises(errors.ProviderConnectionError):
+        service.browse_models(provider.slug, "chat", superuser)
+
+
+def test_selected_model_no_longer_offered_is_flagged(scripted_provider, superuser):
+    provider = scripted_provider(shared_api_key=SHARED, model="retired")
+    result = service.browse_models(provider.slug, "chat", superuser)
+    assert result.selected_model_id == "retired" and result.selected_missing
+
+
+def test_no_key_means_no_list(scripted_provider, staff_user):
+    provider = scripted_provider(shared_api_key=SHARED)
+    with pytest.raises(errors.NoAccessError, match="personal key"):
+        service.browse_models(provider.slug, "chat", staff_user)
+
+
+def test_with_redis_down_lists_and_calls_still_work(scripted_provider, scripted_adapter, superuser, settings, caplog):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+            "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+        }
+    }
+    settings.DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    provider = scripted_provider(shared_api_key=SHARED)
+    result = service.browse_models(provider.slug, "chat", superuser)
+    assert len(result.models) == 3
+    assert service.chat("hi", superuser, provider_slug=provider.slug).text == "Hello world"
+    assert any("lock" in record.getMessage().lower() or "redis" in record.getMessage().lower() for record in caplog.records)
