@@ -42,9 +42,13 @@ def pytest_sessionstart(session):
 def _isolated_cache():
     from django.core.cache import cache
 
+    from aiadmin.unified.routing import routing_clear
+
     cache.clear()
+    routing_clear()
     yield
     cache.clear()
+    routing_clear()
 
 
 @pytest.fixture

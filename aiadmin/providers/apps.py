@@ -10,6 +10,8 @@ class ProvidersConfig(AppConfig):
     def ready(self) -> None:
         from aiadmin.adapters.registry import registry
 
+        from aiadmin.unified import routing  # noqa: F401  (cache invalidation signals)
+
         from . import checks  # noqa: F401  (registers the system checks)
 
         registry.discover()

@@ -65,12 +65,12 @@ class PlanError(Exception):
 def _settings_for(admin, providers: list[AIProvider]) -> dict[int, AdminProviderSettings]:
     if not getattr(admin, "pk", None):
         return {}
-    rows = AdminProviderSettings.objects.filter(admin=admin, provider__in=providers)
+    rows = AdminProviderSettings.objects.filter(admin=admin, provider__in=providers).order_by()
     return {row.provider_id: row for row in rows}
 
 
 def _active_models(providers: list[AIProvider], capability: str) -> dict[int, AIModel]:
-    rows = AIModel.objects.filter(provider__in=providers, capability=capability, is_active=True)
+    rows = AIModel.objects.filter(provider__in=providers, capability=capability, is_active=True).order_by()
     return {row.provider_id: row for row in rows}
 
 
@@ -93,14 +93,20 @@ def _model_for(
     return None, None
 
 
-def plan_call(*, admin, capability: str, provider_slug: str | None = None, model_id: str | None = None) -> CallPlan:
-    """Resolve everything a call needs and count it against the monthly limit."""
+def plan_resolve(*, admin, capability: str, provider_slug: str | None = None, model_id: str | None = None) -> CallPlan:
+    """Provider, settings, model and key for a call (reads only; the limit is counted by
+    :func:`plan_consume_quota`)."""
     if provider_slug:
-        plan = _plan_for_provider(admin=admin, capability=capability, provider_slug=provider_slug, model_id=model_id)
-    else:
-        plan = _plan_first_usable(admin=admin, capability=capability, model_id=model_id)
-    _consume_quota(plan)
-    return plan
+        return _plan_for_provider(admin=admin, capability=capability, provider_slug=provider_slug, model_id=model_id)
+    return _plan_first_usable(admin=admin, capability=capability, model_id=model_id)
+
+
+def plan_routing_key(*, admin, capability: str, provider_slug: str | None, model_id: str | None) -> tuple:
+    return (getattr(admin, "pk", None), capability, provider_slug, model_id)
+
+
+def plan_under_limit(plan: CallPlan) -> bool:
+    return plan.settings_row is not None and plan.settings_row.monthly_limit is not None
 
 
 def _refuse(error: AIAdminError, *, provider: AIProvider | None, slug: str, model_id: str | None, key_source: str = "none"):
@@ -108,7 +114,7 @@ def _refuse(error: AIAdminError, *, provider: AIProvider | None, slug: str, mode
 
 
 def _plan_for_provider(*, admin, capability: str, provider_slug: str, model_id: str | None) -> CallPlan:
-    provider = AIProvider.objects.filter(slug=provider_slug).first()
+    provider = AIProvider.objects.filter(slug=provider_slug).order_by().first()
     if provider is None:
         raise _refuse(
             NotFoundError(f"There is no provider “{provider_slug}”. Check the slug on the providers page."),
@@ -185,8 +191,8 @@ def _plan_first_usable(*, admin, capability: str, model_id: str | None) -> CallP
     )
 
 
-def _consume_quota(plan: CallPlan) -> None:
-    if plan.settings_row is None or plan.settings_row.monthly_limit is None:
+def plan_consume_quota(plan: CallPlan) -> None:
+    if not plan_under_limit(plan):
         return
     try:
         plan.remaining_quota = quota_consume(settings_row=plan.settings_row, provider=plan.provider)

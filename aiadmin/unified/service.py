@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
@@ -37,7 +38,8 @@ from aiadmin.providers.usage import estimate_cost, usage_record
 from . import selection
 from .content import article_parse, content_messages
 from .model_lists import cache_keys, deserialise, key_identity, model_list_get, provider_fingerprint
-from .plan import CallPlan, PlanError, plan_call
+from .plan import CallPlan, PlanError, plan_consume_quota, plan_resolve, plan_routing_key, plan_under_limit
+from .routing import routing_get, routing_put
 from .results import (
     AvailableModel,
     BrowsedModel,
@@ -56,6 +58,15 @@ T = TypeVar("T")
 
 MAX_IMAGES = 10
 MAX_TTS_CHARS = 4096
+
+
+_pending_records: set[asyncio.Task] = set()
+
+
+def _record_done(task: asyncio.Task) -> None:
+    _pending_records.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("Could not write a usage ledger row", exc_info=task.exception())
 
 
 def _ms(since: float) -> int:
@@ -94,12 +105,20 @@ class UnifiedAIService:
     # --- the call pipeline --------------------------------------------------------------
 
     async def _plan(self, *, admin, capability: str, provider_slug: str | None, model_id: str | None) -> CallPlan:
+        key = plan_routing_key(admin=admin, capability=capability, provider_slug=provider_slug, model_id=model_id)
+        cached = routing_get(key)
+        if cached is not None and not plan_under_limit(cached):
+            return dataclasses.replace(cached, admin=admin)  # no database work on the hot path
         return await sync_to_async(self._plan_or_record)(admin, capability, provider_slug, model_id)
 
     @staticmethod
     def _plan_or_record(admin, capability, provider_slug, model_id) -> CallPlan:
         try:
-            return plan_call(admin=admin, capability=capability, provider_slug=provider_slug, model_id=model_id)
+            plan = plan_resolve(admin=admin, capability=capability, provider_slug=provider_slug, model_id=model_id)
+            key = plan_routing_key(admin=admin, capability=capability, provider_slug=provider_slug, model_id=model_id)
+            routing_put(key, dataclasses.replace(plan))
+            plan_consume_quota(plan)
+            return plan
         except PlanError as refused:
             usage_record(
                 admin=admin,
@@ -123,6 +142,20 @@ class UnifiedAIService:
                 allow_private_network=bool((plan.provider.config or {}).get("allow_private_network")),
                 provider=str(plan.provider),
             )
+
+    def _record_later(self, plan: CallPlan, outcome: _Outcome, latency_ms: int) -> None:
+        """Write the ledger row after the answer is handed back, off the hot path.
+        :meth:`aflush` waits for these writes (the sync twins do so before returning)."""
+        task = asyncio.get_running_loop().create_task(self._record(plan, outcome, latency_ms))
+        _pending_records.add(task)
+        task.add_done_callback(_record_done)
+
+    async def aflush(self) -> None:
+        """Wait until every ledger write started on this event loop has finished."""
+        loop = asyncio.get_running_loop()
+        pending = [task for task in _pending_records if task.get_loop() is loop]
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
 
     async def _record(self, plan: CallPlan, outcome: _Outcome, latency_ms: int) -> None:
         message = redact(outcome.error, *plan.secrets) if outcome.error else ""
@@ -167,14 +200,14 @@ class UnifiedAIService:
             await self._check_url(plan)
             result = await operation(plan.adapter())
         except AIAdminError as err:
-            await self._record(plan, _Outcome(status=err.kind, error=str(err)), _ms(started))
+            self._record_later(plan, _Outcome(status=err.kind, error=str(err)), _ms(started))
             raise
         except asyncio.CancelledError:
-            await self._record(plan, _Outcome(status="cancelled"), _ms(started))
+            self._record_later(plan, _Outcome(status="cancelled"), _ms(started))
             raise
         latency = _ms(started)
         usage = getattr(result, "usage", Usage())
-        await self._record(plan, _Outcome(usage=usage if isinstance(usage, Usage) else Usage()), latency)
+        self._record_later(plan, _Outcome(usage=usage if isinstance(usage, Usage) else Usage()), latency)
         return result, latency
 
     # --- chat and content ---------------------------------------------------------------
@@ -240,7 +273,7 @@ class UnifiedAIService:
             # No outcome means the consumer went away (stop button, disconnect): a cancelled turn.
             final = outcome or _Outcome(status="cancelled", usage=usage, time_to_first_token_ms=first_token_ms)
             latency = _ms(started)
-            await self._record(plan, final, latency)
+            self._record_later(plan, final, latency)
         yield StreamSummary(usage=usage, info=self._info(plan, latency, usage), time_to_first_token_ms=first_token_ms)
 
     async def agenerate_content(
@@ -445,12 +478,12 @@ class UnifiedAIService:
 
     # --- sync twins for host code -----------------------------------------------------------
 
-    @staticmethod
-    def _sync(awaitable_factory) -> Any:
+    def _sync(self, awaitable_factory) -> Any:
         async def run() -> Any:
             try:
                 return await awaitable_factory()
             finally:
+                await self.aflush()
                 await aclose_clients()  # this loop ends with the call
 
         return async_to_sync(run)()
@@ -489,8 +522,7 @@ class UnifiedAIService:
     def stream_content(self, *args, **kwargs) -> Iterator[str | StreamSummary]:
         return self._sync_stream(self.astream_content(*args, **kwargs))
 
-    @staticmethod
-    def _sync_stream(stream: AsyncIterator[T]) -> Iterator[T]:
+    def _sync_stream(self, stream: AsyncIterator[T]) -> Iterator[T]:
         loop = asyncio.new_event_loop()
         try:
             while True:
@@ -501,6 +533,7 @@ class UnifiedAIService:
                 yield item
         finally:
             loop.run_until_complete(stream.aclose())
+            loop.run_until_complete(self.aflush())
             loop.run_until_complete(aclose_clients())
             loop.close()
 
