@@ -9,6 +9,8 @@ from django.conf import settings
 
 from aiadmin.providers.models import AIProvider
 
+pytest_plugins = ["tests.fakeprovider.fixtures"]
+
 
 def _reachable(url: str, default_port: int) -> bool:
     parsed = urlparse(url)

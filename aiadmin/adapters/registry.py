@@ -80,10 +80,11 @@ class AIProviderRegistry:
 def _builtin_adapters() -> list[type[BaseAdapter]]:
     from .anthropic import AnthropicAdapter
     from .gemini import GeminiAdapter
+    from .huggingface import HuggingFaceAdapter
     from .openai import OpenAIAdapter
     from .sandbox import SandboxAdapter
 
-    return [SandboxAdapter, AnthropicAdapter, GeminiAdapter, OpenAIAdapter]
+    return [SandboxAdapter, AnthropicAdapter, GeminiAdapter, HuggingFaceAdapter, OpenAIAdapter]
 
 
 def build_registry() -> AIProviderRegistry:
