@@ -10,6 +10,10 @@ test:
 setup:
 	@bash scripts/bootstrap.sh test
 
+bench:
+	@bash scripts/bootstrap.sh test,bench
+	.venv/bin/python benchmarks/overhead.py $(BENCH_ARGS)
+
 check-deploy: setup
 	DJANGO_SETTINGS_MODULE=aiadmin.settings.production \
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))')} \

@@ -134,6 +134,7 @@ class AnthropicAdapter(BaseAdapter):
                     if text:
                         yield ChatChunk(text=text)
                     if state.finished:
+                        await events.drain()
                         break
             if not state.finished:
                 # No message_stop: the answer is cut off, which is a failed turn.

@@ -233,6 +233,7 @@ class OpenAIAdapter(BaseAdapter):
             ) as events:
                 async for event in events:
                     if is_done(event):
+                        await events.drain()
                         break
                     chunk = self._stream_chunk(event)
                     usage = _chunk_usage(chunk) or usage

@@ -330,3 +330,13 @@ async def test_aiter_sse_works_with_real_client_and_mock_transport():
             events, clean = await collect(response)
     assert events == decode_all(SAMPLE_STREAM)
     assert clean is True
+
+
+async def test_drain_reads_the_tail_after_the_end_event_so_the_connection_can_be_reused():
+    response = sse_response(b"data: a\n\n", b"data: [DONE]\n\n", b": trailing comment\n\n")
+    async with aiter_sse(response, idle_timeout=1) as events:
+        async for event in events:
+            if is_done(event):
+                await events.drain()
+                break
+    assert response.is_stream_consumed  # the whole body was read: httpx can pool the socket
