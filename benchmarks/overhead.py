@@ -267,6 +267,12 @@ def report(args, outcome: dict, database: str) -> str:
         lines.append(
             f"| {label} | {ttft[name]['p50'] * ms:.2f} | {ttft[name]['p95'] * ms:.2f} | {'—' if name == 'raw' else f'{added:.2f}'} |"
         )
+    paired = [service - raw for service, raw in zip(outcome["chat"]["service"], outcome["chat"]["raw"], strict=True)]
+    lines += [
+        "",
+        f"Paired difference (each service call minus the raw call next to it): p50 {percentile(paired, 50) * ms:.2f} ms, "
+        f"p95 {percentile(paired, 95) * ms:.2f} ms.",
+    ]
     ledger = summary(outcome["ledger"])
     lines += [
         "",
