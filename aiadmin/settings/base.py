@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "aiadmin.providers",
+    "aiadmin.console",
 ]
 
 MIDDLEWARE = [
@@ -154,6 +155,11 @@ UNFOLD = {
                 "title": _("AI providers"),
                 "separator": True,
                 "items": [
+                    {
+                        "title": _("Provider cards"),
+                        "icon": "dashboard",
+                        "link": reverse_lazy("console:cards"),
+                    },
                     {
                         "title": _("Providers"),
                         "icon": "hub",

@@ -1,0 +1,53 @@
+"""Permission checks for console views, in the view layer (never only in templates).
+
+``console_view`` works for sync and async views: it requires an active staff user (anonymous
+users go to the admin login), applies CSRF protection and ``never_cache``, and with
+``superuser=True`` answers 403 to everyone else.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+
+from django.contrib import admin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+
+
+def _check(request, user, superuser: bool):
+    if not (user.is_active and user.is_staff):
+        return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+    if superuser and not user.is_superuser:
+        raise PermissionDenied("Only superadmins may do this.")
+    request.user = user
+    return None
+
+
+def console_view(view=None, *, superuser: bool = False):
+    def decorate(view):
+        if inspect.iscoroutinefunction(view):
+
+            @functools.wraps(view)
+            async def wrapper(request, *args, **kwargs):
+                refused = _check(request, await request.auser(), superuser)
+                return refused or await view(request, *args, **kwargs)
+
+        else:
+
+            @functools.wraps(view)
+            def wrapper(request, *args, **kwargs):
+                refused = _check(request, request.user, superuser)
+                return refused or view(request, *args, **kwargs)
+
+        return never_cache(csrf_protect(wrapper))
+
+    return decorate(view) if view is not None else decorate
+
+
+def console_context(request, *, title: str, **extra) -> dict:
+    """Unfold's page context (sidebar, branding) plus the page's own values."""
+    return {**admin.site.each_context(request), "title": title, **extra}

@@ -1,0 +1,93 @@
+"""Read-side queries for the console pages. The cards page costs the same three queries
+whatever the number of providers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from aiadmin.adapters.registry import registry
+from aiadmin.adapters.types import CAPABILITIES
+from aiadmin.providers.access import AccessDecision, access_decide
+from aiadmin.providers.models import AdminProviderSettings, AIModel, AIProvider
+
+
+@dataclass(frozen=True, slots=True)
+class CapabilityRow:
+    capability: str
+    supported: bool
+    dynamic_models: bool
+    active_model: str | None
+    active_model_name: str | None
+    preferred_model: str | None
+
+
+@dataclass(slots=True)
+class ProviderCard:
+    provider: AIProvider
+    decision: AccessDecision
+    adapter_missing: bool
+    settings_row: AdminProviderSettings | None
+    capabilities: list[CapabilityRow] = field(default_factory=list)
+
+    @property
+    def initials(self) -> str:
+        words = [word for word in str(self.provider).replace("(", " ").split() if word[:1].isalnum()]
+        return "".join(word[0] for word in words[:2]).upper() or "?"
+
+    def row(self, capability: str) -> CapabilityRow | None:
+        return next((row for row in self.capabilities if row.capability == capability), None)
+
+
+def capability_row(*, provider: AIProvider, capability: str, active: AIModel | None, settings_row) -> CapabilityRow:
+    spec = (provider.capabilities or {}).get(capability, {})
+    return CapabilityRow(
+        capability=capability,
+        supported=bool(spec.get("supported")),
+        dynamic_models=bool(spec.get("dynamic_models", True)),
+        active_model=active.model_id if active else None,
+        active_model_name=(active.display_name or active.model_id) if active else None,
+        preferred_model=(settings_row.preferred_models or {}).get(capability) if settings_row else None,
+    )
+
+
+def provider_cards(*, admin, capability: str | None = None, query: str = "") -> list[ProviderCard]:
+    providers = AIProvider.objects.order_by("sort_order", "name")
+    if capability in CAPABILITIES:
+        providers = providers.filter(**{f"capabilities__{capability}__supported": True})
+    if query.strip():
+        term = query.strip()
+        providers = providers.filter(Q(name__icontains=term) | Q(display_name__icontains=term) | Q(slug__icontains=term))
+    return _cards(admin=admin, providers=list(providers))
+
+
+def _cards(*, admin, providers: list[AIProvider]) -> list[ProviderCard]:
+    active: dict[tuple[int, str], AIModel] = {
+        (model.provider_id, model.capability): model
+        for model in AIModel.objects.filter(provider__in=providers, is_active=True).order_by()
+    }
+    settings_rows = {
+        row.provider_id: row for row in AdminProviderSettings.objects.filter(admin=admin, provider__in=providers).order_by()
+    }
+    cards = []
+    for provider in providers:
+        settings_row = settings_rows.get(provider.pk)
+        cards.append(
+            ProviderCard(
+                provider=provider,
+                decision=access_decide(admin=admin, provider=provider, settings=settings_row),
+                adapter_missing=provider.adapter not in registry,
+                settings_row=settings_row,
+                capabilities=[
+                    capability_row(provider=provider, capability=name, active=active.get((provider.pk, name)), settings_row=settings_row)
+                    for name in CAPABILITIES
+                ],
+            )
+        )
+    return cards
+
+
+def provider_card(*, admin, slug: str) -> ProviderCard | None:
+    cards = _cards(admin=admin, providers=list(AIProvider.objects.filter(slug=slug)))
+    return cards[0] if cards else None
