@@ -1,0 +1,147 @@
+"""Model browser and one-click selection, against the fake provider over HTTP."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.urls import reverse
+from django.utils.html import escape
+
+from aiadmin.providers.models import AdminProviderSettings, AIModel, AIProvider
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def fake_openai(fake_provider, make_provider):
+    def make(**overrides) -> AIProvider:
+        values = {
+            "slug": "fake",
+            "name": "Fake OpenAI",
+            "adapter": "openai",
+            "api_base_url": fake_provider.openai_base_url,
+            "capabilities": {"chat": {"supported": True, "dynamic_models": True}, "image": {"supported": True, "dynamic_models": True}},
+            "config": {"auth": {"style": "bearer"}, "allow_private_network": True},
+            "shared_api_key": "test-key",
+        }
+        values.update(overrides)
+        return make_provider(**values)
+
+    return make
+
+
+def model_ids(html: str) -> list[str]:
+    return [unescape(found) for found in re.findall(r'data-testid="model-([^"]+)"', html)]
+
+
+def browse(client, slug="fake", capability="chat", **params):
+    return client.get(reverse("console:browser", args=[slug, capability]), params, HTTP_HX_REQUEST="true")
+
+
+def test_no_upstream_call_until_the_browser_is_opened(superuser_client, fake_openai, fake_provider):
+    fake_openai()
+    superuser_client.get(reverse("console:cards"))
+    assert fake_provider.requests_to("/models") == []
+    response = browse(superuser_client)
+    assert response.status_code == 200
+    assert len(fake_provider.requests_to("/models")) == 1
+
+
+def test_browser_lists_models_with_price_context_and_free_flag(superuser_client, fake_openai):
+    fake_openai()
+    html = browse(superuser_client).content.decode()
+    assert 'data-testid="browser-fake-chat"' in html
+    assert "model-" in html and "per M" in html and "tokens" in html
+
+
+def test_search_free_filter_and_pagination(superuser_client, superuser, fake_openai):
+    from aiadmin.unified import UnifiedAIService
+
+    fake_openai()
+    listed = UnifiedAIService().browse_models("fake", "chat", superuser).models
+    first_page = model_ids(browse(superuser_client, part="list").content.decode())
+    assert first_page == [model.id for model in listed[:25]]
+    free = model_ids(browse(superuser_client, part="list", free="1").content.decode())
+    assert free and set(free) == {model.id for model in listed if model.is_free}
+    target = listed[-1]
+    assert target.id in model_ids(browse(superuser_client, part="list", q=target.id).content.decode())
+    if len(listed) > 25:
+        assert listed[25].id in model_ids(browse(superuser_client, part="list", page="2").content.decode())
+
+
+def test_selecting_a_model_updates_the_card_row_and_history(superuser_client, superuser, fake_openai):
+    provider = fake_openai()
+    model_id = model_ids(browse(superuser_client, part="list").content.decode())[0]
+    response = superuser_client.post(reverse("console:select", args=["fake", "chat"]), {"model_id": model_id}, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'hx-swap-oob="true"' in html and 'id="cap-fake-chat"' in html
+    selected = AIModel.objects.get(provider=provider, capability="chat", is_active=True)
+    assert selected.model_id == model_id and escape(selected.display_name) in html
+    assert LogEntry.objects.filter(user=superuser, change_message__contains=model_id).exists()
+    # everyone sees it on reload
+    assert escape(selected.display_name) in superuser_client.get(reverse("console:cards")).content.decode()
+
+
+def test_staff_selection_is_a_personal_preference(staff_client, staff_user, fake_openai):
+    provider = fake_openai(allow_shared_for_normal_admins=True)
+    model_id = model_ids(browse(staff_client, part="list").content.decode())[0]
+    staff_client.post(reverse("console:select", args=["fake", "chat"]), {"model_id": model_id})
+    assert not AIModel.objects.filter(provider=provider, is_active=True).exists()
+    assert AdminProviderSettings.objects.get(admin=staff_user).preferred_models == {"chat": model_id}
+
+
+def test_selection_needs_post_and_csrf(fake_openai, superuser):
+    from django.test import Client
+
+    fake_openai()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(superuser)
+    url = reverse("console:select", args=["fake", "chat"])
+    assert client.get(url).status_code == 405
+    assert client.post(url, {"model_id": "x"}).status_code == 403
+
+
+def test_no_key_state_links_to_adding_one(staff_client, fake_openai):
+    fake_openai()  # the shared key is not for normal admins
+    html = browse(staff_client).content.decode()
+    assert 'data-testid="browser-state-no_key"' in html and reverse("admin:providers_adminprovidersettings_add") in html
+
+
+def test_rejected_key_state(superuser_client, fake_openai):
+    fake_openai(shared_api_key="sk-wrong-000000000000000000")
+    html = browse(superuser_client).content.decode()
+    assert 'data-testid="browser-state-key_rejected"' in html and "sk-wrong" not in html
+
+
+def test_unreachable_provider_offers_a_retry(superuser_client, fake_openai):
+    fake_openai(api_base_url="http://127.0.0.1:9/v1")
+    html = browse(superuser_client).content.decode()
+    assert 'data-testid="browser-state-unreachable"' in html and "Retry" in html
+
+
+def test_failed_refresh_keeps_the_last_good_list(superuser_client, fake_openai, fake_provider):
+    fake_openai()
+    browse(superuser_client)
+    fake_provider.set_list_failure("error500")
+    html = browse(superuser_client, refresh="1").content.decode()
+    assert "Showing the last good list" in html and "model-" in html
+
+
+def test_selected_model_no_longer_offered_is_flagged(superuser_client, fake_openai):
+    provider = fake_openai()
+    AIModel.objects.create(provider=provider, capability="chat", model_id="retired-model", is_active=True)
+    assert "is no longer offered" in browse(superuser_client).content.decode()
+
+
+def test_model_names_and_descriptions_from_the_provider_render_inert(superuser_client, fake_openai):
+    fake_openai()
+    html = browse(superuser_client, q="xss", part="list").content.decode()
+    assert "<script>" not in html and "<img src=x onerror" not in html and 'href="javascript:' not in html
+
+
+def test_unknown_provider_is_404(superuser_client):
+    assert browse(superuser_client, slug="nope").status_code == 404
