@@ -4,6 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh test
+if ! command -v chromium >/dev/null 2>&1; then
+  # The browser tests drive Debian's Chromium (Playwright never downloads its own).
+  if [ "$(id -u)" = "0" ]; then
+    echo "Installing Debian's chromium for the browser tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "chromium is missing and this is not root: the browser tests will be skipped" >&2
+  fi
+fi
 if [ "${CI:-}" = "true" ]; then
   export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
   export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"

@@ -13,6 +13,14 @@ from aiadmin.providers.access import AccessDecision, access_decide
 from aiadmin.providers.models import AdminProviderSettings, AIModel, AIProvider
 
 
+_STATE_LABELS = {
+    "available_personal": "personal key",
+    "available_shared": "shared key",
+    "no_access": "no access",
+    "disabled": "disabled",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class CapabilityRow:
     capability: str
@@ -35,6 +43,10 @@ class ProviderCard:
     def initials(self) -> str:
         words = [word for word in str(self.provider).replace("(", " ").split() if word[:1].isalnum()]
         return "".join(word[0] for word in words[:2]).upper() or "?"
+
+    @property
+    def state_label(self) -> str:
+        return _STATE_LABELS.get(str(self.decision.state), str(self.decision.state))
 
     def row(self, capability: str) -> CapabilityRow | None:
         return next((row for row in self.capabilities if row.capability == capability), None)
