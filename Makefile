@@ -1,5 +1,5 @@
 # The single entry point. `make run` starts the console, `make test` runs the suite.
-.PHONY: run test setup bench check-deploy clean
+.PHONY: run test setup bench bench-console check-deploy clean
 
 run:
 	@bash scripts/run.sh
@@ -13,6 +13,9 @@ setup:
 bench:
 	@bash scripts/bootstrap.sh test,bench
 	.venv/bin/python benchmarks/overhead.py $(BENCH_ARGS)
+
+bench-console: setup
+	.venv/bin/python benchmarks/console.py $(BENCH_ARGS)
 
 check-deploy: setup
 	DJANGO_SETTINGS_MODULE=aiadmin.settings.production \

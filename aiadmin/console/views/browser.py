@@ -14,6 +14,7 @@ from aiadmin.adapters.types import CAPABILITIES
 from aiadmin.unified import UnifiedAIService
 
 from ..access import console_view
+from ..card_data import CardUrls, row_data
 from ..selectors import provider_card
 
 PAGE_SIZE = 25
@@ -95,5 +96,6 @@ async def select_view(request, slug: str, capability: str):
         context.update(state=_state_for(err), message=str(err), key_link=_key_link(request, slug))
         return await _render(request, "console/browser.html#browser-state", context)
     card = await sync_to_async(provider_card)(admin=request.user, slug=slug)
-    context.update(card=card, row=card.row(capability), oob=True, selection=selection)
+    row = row_data(card, card.row(capability), CardUrls.build())
+    context.update(row=row, oob=True, selection=selection)
     return await _render(request, "console/browser.html#selected", context)

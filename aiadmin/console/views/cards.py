@@ -8,6 +8,7 @@ from django.shortcuts import render
 from aiadmin.adapters.types import CAPABILITIES
 
 from ..access import console_context, console_view
+from ..card_data import CardUrls, card_data, card_html
 from ..selectors import provider_cards
 
 
@@ -15,7 +16,11 @@ from ..selectors import provider_cards
 def cards_view(request):
     capability = request.GET.get("capability", "")
     query = request.GET.get("q", "")[:100]
-    cards = provider_cards(admin=request.user, capability=capability or None, query=query)
+    urls = CardUrls.build()
+    cards = [
+        card_html(card_data(card, urls, is_superuser=request.user.is_superuser))
+        for card in provider_cards(admin=request.user, capability=capability or None, query=query)
+    ]
     context = console_context(
         request,
         title="AI providers",

@@ -1,0 +1,89 @@
+"""Plain dicts for the card templates.
+
+The cards page renders every provider; Django's template engine resolves ``a.b`` by trying
+a dict lookup first and falling back to attributes through an exception, so handing it
+plain dicts with ready-made strings and URLs keeps a 100-card page fast. Logic stays in
+:mod:`aiadmin.console.selectors`; this module only shapes its results.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+
+from django.template.loader import get_template
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import timesince
+
+from .selectors import CapabilityRow, ProviderCard
+
+_SLUG, _CAPABILITY = "__slug__", "__capability__"
+
+
+@dataclass(frozen=True)
+class CardUrls:
+    """URL patterns reversed once per page, filled per card by string replacement."""
+
+    browser: str
+    provider_change: str
+
+    @classmethod
+    def build(cls) -> CardUrls:
+        return cls(
+            browser=reverse("console:browser", args=[_SLUG, _CAPABILITY]),
+            provider_change=reverse("admin:providers_aiprovider_change", args=[0]).replace("/0/", "/__pk__/"),
+        )
+
+
+def row_data(card: ProviderCard, row: CapabilityRow, urls: CardUrls) -> dict:
+    slug = card.provider.slug
+    return {
+        "capability": row.capability,
+        "supported": row.supported,
+        "model": row.active_model_name,
+        "preferred": row.preferred_model if row.preferred_model and row.preferred_model != row.active_model else "",
+        "browse_url": (
+            urls.browser.replace(_SLUG, slug).replace(_CAPABILITY, row.capability)
+            if row.supported and row.dynamic_models and not card.adapter_missing
+            else ""
+        ),
+        "dom_id": f"{slug}-{row.capability}",
+    }
+
+
+def card_data(card: ProviderCard, urls: CardUrls, *, is_superuser: bool) -> dict:
+    provider = card.provider
+    requests = provider.total_requests
+    return {
+        "slug": provider.slug,
+        "name": str(provider),
+        "initials": card.initials,
+        "is_active": provider.is_active,
+        "adapter": provider.adapter,
+        "adapter_missing": card.adapter_missing,
+        "state": str(card.decision.state),
+        "state_label": card.state_label,
+        "reason": card.decision.reason,
+        "requests": f"{requests} request{'' if requests == 1 else 's'}",
+        "last_used": f"last used {timesince(provider.last_used_at)} ago" if provider.last_used_at else "never used",
+        "settings_url": urls.provider_change.replace("__pk__", str(provider.pk)) if is_superuser else "",
+        "key_url": provider.key_url,
+        "rows": [row_data(card, row, urls) for row in card.capabilities],
+    }
+
+
+CARD_HTML_CACHE_SIZE = 4096
+
+
+def card_html(data: dict) -> SafeString:
+    """The rendered card for ``data``, memoised on its content: an unchanged card (same
+    provider state, same admin view) is not rendered again; any change makes a new key."""
+    return _render_card(json.dumps(data, sort_keys=True, default=str))
+
+
+@functools.lru_cache(maxsize=CARD_HTML_CACHE_SIZE)
+def _render_card(serialised: str) -> SafeString:
+    html = get_template("console/cards.html#provider-card").render({"card": json.loads(serialised)})
+    return mark_safe(html)  # noqa: S308  (rendered by the auto-escaping template above)

@@ -1,0 +1,135 @@
+"""Benchmark of the console pages, server side: the cards page with 100 providers and the
+model-browser partial for a cached list of 400 models (``make bench-console``).
+
+Server time is the time Django takes to answer the request in-process (the test client,
+middleware and templates included, no network), p50 and p95 over ``--requests`` requests.
+It uses a throwaway SQLite database unless DATABASE_URL is set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def setup(database_url: str) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aiadmin.settings.dev")
+    os.environ["DATABASE_URL"] = database_url
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def seed(providers: int, models: int):
+    from django.contrib.auth import get_user_model
+
+    from aiadmin.adapters.types import ModelInfo
+    from aiadmin.providers.models import AdminProviderSettings, AIModel, AIProvider
+    from aiadmin.unified.model_lists import cache_keys, key_identity, provider_fingerprint, serialise
+
+    admin, _ = get_user_model().objects.get_or_create(username="bench-admin", defaults={"is_staff": True})
+    AIProvider.objects.filter(slug__startswith="bench-").delete()
+    capabilities = {c: {"supported": True, "dynamic_models": True} for c in ("chat", "content", "image", "audio")}
+    rows = AIProvider.objects.bulk_create(
+        AIProvider(
+            slug=f"bench-{n:03d}", name=f"Bench provider {n}", adapter="sandbox", capabilities=capabilities,
+            config={}, sort_order=n, total_requests=n,
+        )
+        for n in range(providers)
+    )
+    AIModel.objects.bulk_create(
+        AIModel(provider=row, capability=capability, model_id=f"{capability}-model", is_active=True)
+        for row in rows for capability in ("chat", "image")
+    )
+    AdminProviderSettings.objects.bulk_create(AdminProviderSettings(admin=admin, provider=row) for row in rows)
+    listed = [
+        ModelInfo(
+            id=f"vendor/model-{n:03d}", name=f"Model {n:03d}", capabilities=frozenset({"chat", "content"}),
+            description="A model for the benchmark with a description of ordinary length.", is_free=n % 5 == 0,
+            pricing_input=Decimal("0.5"), pricing_output=Decimal("1.5"), context_window=128_000,
+        )
+        for n in range(models)
+    ]
+    first = rows[0]
+    fresh, last_good = cache_keys(
+        provider_id=first.pk,
+        fingerprint=provider_fingerprint(adapter=first.adapter, base_url=first.api_base_url, config=first.config),
+        identity=key_identity(None),
+    )
+    from django.core.cache import cache
+
+    entry = {"fetched_at": time.time(), "models": serialise(listed)}
+    cache.set(fresh, entry, 3600)
+    cache.set(last_good, entry, 3600)
+    return admin, first
+
+
+def timed(client, url: str, count: int, before=None, **headers) -> list[float]:
+    timings = []
+    for _ in range(count):
+        if before is not None:
+            before()
+        started = time.perf_counter()
+        response = client.get(url, **headers)
+        timings.append(time.perf_counter() - started)
+        assert response.status_code == 200, response.status_code
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--providers", type=int, default=100)
+    parser.add_argument("--models", type=int, default=400)
+    parser.add_argument("--requests", type=int, default=200)
+    args = parser.parse_args()
+    tmp = None
+    database_url = os.environ.get("DATABASE_URL")
+    if not database_url:
+        tmp = tempfile.TemporaryDirectory()
+        database_url = f"sqlite:///{tmp.name}/bench.sqlite3"
+    setup(database_url)
+    from django.db import connection
+    from django.test import Client
+    from django.urls import reverse
+
+    admin, first = seed(args.providers, args.models)
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(admin)
+    from aiadmin.console.card_data import _render_card
+
+    cold_cards = timed(client, reverse("console:cards"), max(args.requests // 4, 10), before=_render_card.cache_clear)
+    cards = timed(client, reverse("console:cards"), args.requests)
+    browser = timed(client, reverse("console:browser", args=[first.slug, "chat"]), args.requests, HTTP_HX_REQUEST="true")
+    ms = 1000
+    print(
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"database {connection.vendor}; {args.requests} requests each.\n\n"
+        "| page | p50 ms | p95 ms |\n| --- | ---: | ---: |\n"
+        f"| cards, {args.providers} providers | {percentile(cards, 50) * ms:.1f} | {percentile(cards, 95) * ms:.1f} |\n"
+        f"| cards, {args.providers} providers, card cache cold | {percentile(cold_cards, 50) * ms:.1f} | {percentile(cold_cards, 95) * ms:.1f} |\n"
+        f"| model browser, cached {args.models}-model list (first page of 25) | {percentile(browser, 50) * ms:.1f} | {percentile(browser, 95) * ms:.1f} |"
+    )
+    if tmp is not None:
+        tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()
