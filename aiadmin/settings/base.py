@@ -7,6 +7,9 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
+from csp.constants import UNSAFE_INLINE as CSP_UNSAFE_INLINE
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -40,13 +43,16 @@ INSTALLED_APPS = [
     "servestatic.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "csp",
     "template_partials",
     "aiadmin.providers",
     "aiadmin.console",
+    "aiadmin.playground",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -56,6 +62,26 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
+
+# Content-Security-Policy (django-csp 4). Scripts only from our own origin: no inline scripts,
+# no eval. Unfold runs on Alpine's CSP build (templates/unfold/layouts/skeleton.html) and htmx
+# has eval and script tags switched off (its htmx-config meta). Styles allow inline because
+# Unfold writes style attributes and its theme colours as inline CSS.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF],
+        "style-src": [CSP_SELF, CSP_UNSAFE_INLINE],
+        "img-src": [CSP_SELF, "data:", "blob:"],
+        "media-src": [CSP_SELF, "blob:"],
+        "connect-src": [CSP_SELF],
+        "font-src": [CSP_SELF],
+        "frame-ancestors": [CSP_NONE],
+        "form-action": [CSP_SELF],
+        "base-uri": [CSP_SELF],
+        "object-src": [CSP_NONE],
+    },
+}
 
 ROOT_URLCONF = "aiadmin.urls"
 ASGI_APPLICATION = "aiadmin.asgi.application"
@@ -124,6 +150,8 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("AIADMIN_MEDIA_ROOT", BASE_DIR / "media"))
 
 LOGIN_URL = "admin:login"
+# Unfold's login form carries no "next": land on the provider cards.
+LOGIN_REDIRECT_URL = "console:cards"
 
 # Fernet keys, newest first. Empty: dev settings derive one from SECRET_KEY (with a warning),
 # production settings refuse to start.
@@ -176,10 +204,25 @@ UNFOLD = {
                         "link": reverse_lazy("admin:providers_adminprovidersettings_changelist"),
                     },
                     {
+                        "title": _("Usage"),
+                        "icon": "monitoring",
+                        "link": reverse_lazy("console:usage"),
+                    },
+                    {
                         "title": _("Usage log"),
                         "icon": "receipt_long",
                         "link": reverse_lazy("admin:providers_airequestlog_changelist"),
                     },
+                ],
+            },
+            {
+                "title": _("Playgrounds"),
+                "separator": True,
+                "items": [
+                    {"title": _("Chat"), "icon": "chat", "link": reverse_lazy("console:chat")},
+                    {"title": _("Content"), "icon": "article", "link": reverse_lazy("console:content")},
+                    {"title": _("Image"), "icon": "image", "link": reverse_lazy("console:image")},
+                    {"title": _("Audio"), "icon": "graphic_eq", "link": reverse_lazy("console:audio")},
                 ],
             },
             {
