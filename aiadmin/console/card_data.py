@@ -28,12 +28,14 @@ class CardUrls:
 
     browser: str
     provider_change: str
+    keys: str
 
     @classmethod
     def build(cls) -> CardUrls:
         return cls(
             browser=reverse("console:browser", args=[_SLUG, _CAPABILITY]),
             provider_change=reverse("admin:providers_aiprovider_change", args=[0]).replace("/0/", "/__pk__/"),
+            keys=reverse("console:keys", args=[_SLUG]),
         )
 
 
@@ -70,6 +72,7 @@ def card_data(card: ProviderCard, urls: CardUrls, *, is_superuser: bool) -> dict
         "last_used": f"last used {timesince(provider.last_used_at)} ago" if provider.last_used_at else "never used",
         "settings_url": urls.provider_change.replace("__pk__", str(provider.pk)) if is_superuser else "",
         "key_url": provider.key_url,
+        "keys_url": urls.keys.replace(_SLUG, provider.slug),
         "rows": [row_data(card, row, urls) for row in card.capabilities],
     }
 

@@ -108,7 +108,7 @@ def test_selection_needs_post_and_csrf(fake_openai, superuser):
 def test_no_key_state_links_to_adding_one(staff_client, fake_openai):
     fake_openai()  # the shared key is not for normal admins
     html = browse(staff_client).content.decode()
-    assert 'data-testid="browser-state-no_key"' in html and reverse("admin:providers_adminprovidersettings_add") in html
+    assert 'data-testid="browser-state-no_key"' in html and reverse("console:keys", args=["fake"]) in html
 
 
 def test_rejected_key_state(superuser_client, fake_openai):

@@ -33,9 +33,12 @@ AIProvider.objects.create(
 
 
 def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if "tests/e2e/" in str(item.fspath):
-            item.add_marker(pytest.mark.e2e)
+    """Mark the browser tests and run them last: Playwright's sync API keeps an event loop on
+    the main thread while the session browser lives, which later asyncio tests must not meet."""
+    browser_tests = [item for item in items if "tests/e2e/" in str(item.fspath)]
+    for item in browser_tests:
+        item.add_marker(pytest.mark.e2e)
+    items[:] = [item for item in items if item not in browser_tests] + browser_tests
 
 
 def _free_port() -> int:

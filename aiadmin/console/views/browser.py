@@ -48,9 +48,7 @@ def _filtered(models, *, query: str, free_only: bool):
 
 
 def _key_link(request, slug: str) -> str:
-    if request.user.is_superuser:
-        return reverse("admin:providers_aiprovider_changelist") + f"?q={slug}"
-    return reverse("admin:providers_adminprovidersettings_add")
+    return reverse("console:keys", args=[slug])
 
 
 async def _render(request, template: str, context: dict):

@@ -1,0 +1,98 @@
+"""The model picker shared by the playgrounds: the selected models for a capability, which of
+them the admin may use, and the monthly requests left where a limit applies.
+
+An option's value is ``"provider_slug::model_id"``. A posted value is checked against the same
+list, so a hand-made request cannot reach a model nobody selected (cost control).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from asgiref.sync import sync_to_async
+
+from aiadmin.providers.models import AdminProviderSettings
+from aiadmin.providers.usage import quota_remaining
+from aiadmin.unified import UnifiedAIService
+
+SEPARATOR = "::"
+_USABLE_STATES = frozenset({"available_personal", "available_shared"})
+_WHY_NOT = {"no_access": "no key", "disabled": "switched off"}
+
+service = UnifiedAIService()
+
+
+class ChoiceError(ValueError):
+    """The posted model is not one the admin can pick."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelChoice:
+    value: str
+    provider: str
+    provider_name: str
+    model_id: str
+    label: str
+    usable: bool
+    # Why the option is disabled ("no key", ...); empty when usable.
+    unavailable_reason: str
+    # Requests left this month with this provider; None when the admin has no limit there.
+    remaining_quota: int | None
+
+
+def choice_value(provider_slug: str, model_id: str) -> str:
+    return f"{provider_slug}{SEPARATOR}{model_id}"
+
+
+def choice_split(value: str) -> tuple[str, str]:
+    provider_slug, separator, model_id = value.partition(SEPARATOR)
+    if not separator or not provider_slug or not model_id:
+        raise ChoiceError("Pick a model from the list.")
+    return provider_slug, model_id
+
+
+def quota_by_provider(admin, slugs: Iterable[str]) -> dict[str, int | None]:
+    """Remaining monthly requests per provider slug, for the providers where a limit is set."""
+    rows = AdminProviderSettings.objects.filter(
+        admin=admin, provider__slug__in=list(slugs), monthly_limit__isnull=False
+    ).select_related("provider")
+    return {row.provider.slug: quota_remaining(settings_row=row) for row in rows}
+
+
+async def model_choices(capability: str, admin) -> list[ModelChoice]:
+    available = await service.aget_available_models(capability, admin)
+    quotas = await sync_to_async(quota_by_provider)(admin, {model.provider for model in available}) if available else {}
+    choices = []
+    for model in available:
+        adapter_missing = bool(model.extra.get("adapter_missing"))
+        usable = model.access_state in _USABLE_STATES and not adapter_missing
+        reason = "" if usable else ("adapter missing" if adapter_missing else _WHY_NOT.get(model.access_state, "unavailable"))
+        label = f"{model.provider_name} · {model.display_name}" + (" (my choice)" if model.is_preference else "")
+        choices.append(
+            ModelChoice(
+                value=choice_value(model.provider, model.model_id),
+                provider=model.provider,
+                provider_name=model.provider_name,
+                model_id=model.model_id,
+                label=label,
+                usable=usable,
+                unavailable_reason=reason,
+                remaining_quota=quotas.get(model.provider),
+            )
+        )
+    return choices
+
+
+async def choice_resolve(value: str, capability: str, admin) -> tuple[str | None, str | None]:
+    """``(provider_slug, model_id)`` for a posted picker value; ``(None, None)`` for "no
+    choice", which lets the service take the first provider the admin can use."""
+    if not value:
+        return None, None
+    provider_slug, model_id = choice_split(value)
+    # An unusable choice still goes to the service: its refusal says what to do about it
+    # (which key to add) and lands in the usage ledger like any refused call.
+    available = await service.aget_available_models(capability, admin)
+    if any(model.provider == provider_slug and model.model_id == model_id for model in available):
+        return provider_slug, model_id
+    raise ChoiceError(f"{model_id} is not a selected {capability} model. Pick a model from the list.")

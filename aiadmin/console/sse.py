@@ -1,0 +1,106 @@
+"""Server-sent events for the streaming playgrounds.
+
+``sse_stream`` turns a unified-service stream into ``token`` events, then one ``done`` event
+(or ``error``). It owns the service iterator: whatever ends the response (the last chunk, an
+error, the browser's Stop closing the connection, which cancels the task under ASGI) closes
+it, so the upstream request is cancelled and the service records the turn as "cancelled".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any
+
+from django.http import JsonResponse, StreamingHttpResponse
+
+from aiadmin.adapters.errors import AIAdminError, redact
+from aiadmin.unified import StreamSummary
+
+logger = logging.getLogger(__name__)
+
+UNEXPECTED = "Something went wrong on the server; the error was logged. Try again."
+
+
+def sse_event(event: str, data: Mapping[str, Any]) -> bytes:
+    # json.dumps never emits a raw newline, so one "data:" line always carries the payload.
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n".encode()
+
+
+def summary_metrics(summary: StreamSummary | None) -> dict[str, Any]:
+    if summary is None:  # a stream that ended without its summary: report what is known
+        return {"latency_ms": None, "ttft_ms": None, "input_tokens": None, "output_tokens": None, "cost": None, "remaining_quota": None}
+    return {
+        "provider": summary.info.provider_name,
+        "model": summary.info.model,
+        "latency_ms": summary.info.latency_ms,
+        "ttft_ms": summary.time_to_first_token_ms,
+        "input_tokens": summary.usage.input_tokens,
+        "output_tokens": summary.usage.output_tokens,
+        # A string keeps the Decimal exact; the browser only displays it.
+        "cost": None if summary.info.cost is None else str(summary.info.cost),
+        "remaining_quota": summary.info.remaining_quota,
+    }
+
+
+async def sse_stream(
+    source: AsyncIterator[str | StreamSummary], finish: Callable[[str], Mapping[str, Any]]
+) -> AsyncIterator[bytes]:
+    """``finish(full_text)`` adds the page-specific fields (sanitized HTML...) to ``done``."""
+    parts: list[str] = []
+    summary: StreamSummary | None = None
+    try:
+        async with contextlib.aclosing(source) as stream:
+            async for item in stream:
+                if isinstance(item, StreamSummary):
+                    summary = item
+                elif item:
+                    parts.append(item)
+                    yield sse_event("token", {"text": item})
+        yield sse_event("done", {**summary_metrics(summary), **finish("".join(parts))})
+    except AIAdminError as err:
+        # Messages are written for the admin and carry no key; redact() is a last guard.
+        yield sse_event("error", {"message": redact(str(err)), "kind": err.kind})
+    except Exception:
+        # Never a traceback in the page: the details go to the log.
+        logger.exception("A playground stream failed")
+        yield sse_event("error", {"message": UNEXPECTED, "kind": "error"})
+
+
+def sse_response(events: AsyncIterator[bytes]) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(events, content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # nginx and friends: pass each event straight on
+    return response
+
+
+def invalid(message: str, *, field: str | None = None, status: int = 400) -> JsonResponse:
+    """A refused request before any streaming starts; the page shows ``error`` by the field."""
+    return JsonResponse({"error": message, "field": field}, status=status)
+
+
+def payload_read(request) -> dict[str, Any]:
+    """The posted values, from a JSON body (the playground scripts) or a form post."""
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(request.body or b"{}")
+        except (ValueError, UnicodeDecodeError) as err:
+            raise ValueError("The request body is not valid JSON.") from err
+        if not isinstance(data, dict):
+            raise ValueError("The request body must be a JSON object.")
+        return data
+    data = {key: request.POST.get(key) for key in request.POST}
+    if isinstance(data.get("history"), str):  # a form post carries the history as JSON text
+        try:
+            data["history"] = json.loads(data["history"] or "[]")
+        except ValueError as err:
+            raise ValueError("The conversation history is not valid JSON.") from err
+    return data
+
+
+def invalid_form(form) -> JsonResponse:
+    """The first problem in a playground form, as one clear sentence for the page."""
+    field, messages = next(iter(form.errors.items()))
+    return invalid(str(messages[0]), field=None if field == "__all__" else field)

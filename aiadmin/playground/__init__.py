@@ -1,0 +1,1 @@
+"""Files the playgrounds produce (generated images and speech), kept per admin."""
