@@ -9,7 +9,6 @@ It uses a throwaway SQLite database unless DATABASE_URL is set.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import platform
 import sys

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 
-from aiadmin.adapters.types import GeneratedImage, Usage
+from aiadmin.adapters.types import GeneratedImage, ModelInfo, Usage
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +94,13 @@ class BrowsedModel:
     pricing_output: Decimal | None
     context_window: int | None
     is_selected: bool
+
+    @classmethod
+    def from_info(cls, info: ModelInfo, *, is_selected: bool) -> BrowsedModel:
+        return cls(**{f.name: getattr(info, f.name) for f in fields(ModelInfo)}, is_selected=is_selected)
+
+    def info(self) -> ModelInfo:
+        return ModelInfo(**{f.name: getattr(self, f.name) for f in fields(ModelInfo)})
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from aiadmin.adapters.errors import (
     UnsupportedOperationError,
 )
 from aiadmin.adapters.registry import registry
-from aiadmin.adapters.types import CAPABILITIES, KeyValidation, ModelInfo
+from aiadmin.adapters.types import CAPABILITIES, KeyValidation
 from aiadmin.providers.access import ModelAccessState, access_api_key, access_decide
 from aiadmin.providers.models import AdminProviderSettings, AIModel, AIProvider
 from aiadmin.providers.services import aimodel_select
@@ -97,27 +97,12 @@ def browse_context(*, provider_slug: str, capability: str, admin) -> ProviderCon
     )
 
 
-def _info(model: BrowsedModel | None) -> ModelInfo | None:
-    if model is None:
-        return None
-    return ModelInfo(
-        id=model.id,
-        name=model.name,
-        capabilities=model.capabilities,
-        description=model.description,
-        is_free=model.is_free,
-        pricing_input=model.pricing_input,
-        pricing_output=model.pricing_output,
-        context_window=model.context_window,
-    )
-
-
 def selection_save(*, provider_slug: str, capability: str, model_id: str, admin, info: BrowsedModel | None) -> Selection:
     """Superadmins set the organisation's active model; other admins a personal preference."""
     provider = _provider(provider_slug)
     _check_capability(provider, capability)
     if getattr(admin, "is_superuser", False):
-        aimodel_select(provider=provider, capability=capability, model_id=model_id, user=admin, info=_info(info))
+        aimodel_select(provider=provider, capability=capability, model_id=model_id, user=admin, info=info.info() if info else None)
         return Selection(provider.slug, capability, model_id, "organisation")
     if not getattr(admin, "is_staff", False):
         raise PermissionDeniedError("Only admins can choose models.", provider=str(provider))

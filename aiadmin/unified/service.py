@@ -134,13 +134,14 @@ class UnifiedAIService:
             raise refused.error from None
 
     @staticmethod
-    async def _check_url(plan: CallPlan) -> None:
-        adapter_class = registry.require(plan.provider.adapter, provider=str(plan.provider))
+    async def _check_url(provider) -> None:
+        """The base URL policy, checked before anything is sent to the provider."""
+        adapter_class = registry.require(provider.adapter, provider=str(provider))
         if adapter_class.requires_base_url:
             await check_base_url(
-                plan.provider.api_base_url,
-                allow_private_network=bool((plan.provider.config or {}).get("allow_private_network")),
-                provider=str(plan.provider),
+                provider.api_base_url,
+                allow_private_network=bool((provider.config or {}).get("allow_private_network")),
+                provider=str(provider),
             )
 
     def _record_later(self, plan: CallPlan, outcome: _Outcome, latency_ms: int) -> None:
@@ -197,7 +198,7 @@ class UnifiedAIService:
         """Call the adapter once and record the outcome either way."""
         started = time.perf_counter()
         try:
-            await self._check_url(plan)
+            await self._check_url(plan.provider)
             result = await operation(plan.adapter())
         except AIAdminError as err:
             self._record_later(plan, _Outcome(status=err.kind, error=str(err)), _ms(started))
@@ -256,7 +257,7 @@ class UnifiedAIService:
         usage = Usage()
         outcome: _Outcome | None = None
         try:
-            await self._check_url(plan)
+            await self._check_url(plan.provider)
             async with contextlib.aclosing(plan.adapter().stream_chat(request)) as stream:
                 async for item in stream:
                     if isinstance(item, ChatChunk):
@@ -394,12 +395,7 @@ class UnifiedAIService:
     async def abrowse_models(self, provider_slug: str, capability: str, admin, refresh: bool = False) -> BrowseResult:
         context = await sync_to_async(selection.browse_context)(provider_slug=provider_slug, capability=capability, admin=admin)
         adapter = context.adapter()
-        if type(adapter).requires_base_url:
-            await check_base_url(
-                context.provider.api_base_url,
-                allow_private_network=bool((context.provider.config or {}).get("allow_private_network")),
-                provider=str(context.provider),
-            )
+        await self._check_url(context.provider)
         fresh_key, last_good_key = cache_keys(
             provider_id=context.provider.pk,
             fingerprint=provider_fingerprint(
@@ -413,20 +409,7 @@ class UnifiedAIService:
         offered = [model for model in deserialise(entry["models"]) if capability in model.capabilities]
         selected = context.selected_model_id
         browsed = sorted(
-            (
-                BrowsedModel(
-                    id=model.id,
-                    name=model.name,
-                    capabilities=model.capabilities,
-                    description=model.description,
-                    is_free=model.is_free,
-                    pricing_input=model.pricing_input,
-                    pricing_output=model.pricing_output,
-                    context_window=model.context_window,
-                    is_selected=model.id == selected,
-                )
-                for model in offered
-            ),
+            (BrowsedModel.from_info(model, is_selected=model.id == selected) for model in offered),
             key=lambda m: (not m.is_selected, not m.is_free, m.name.lower()),
         )
         return BrowseResult(
@@ -463,12 +446,7 @@ class UnifiedAIService:
         target = await sync_to_async(selection.validation_target)(provider_slug=provider_slug, admin=admin, key_source=key_source)
         adapter = target.adapter()
         try:
-            if type(adapter).requires_base_url:
-                await check_base_url(
-                    target.provider.api_base_url,
-                    allow_private_network=bool((target.provider.config or {}).get("allow_private_network")),
-                    provider=str(target.provider),
-                )
+            await self._check_url(target.provider)
             result = await adapter.validate_key()
         except AIAdminError as err:
             result = KeyValidation(ok=False, message=err.message)
