@@ -20,15 +20,25 @@ USERS = {"admin": "e2e-admin-pass-123", "staff": "e2e-staff-pass-123"}
 
 SETUP = """
 from django.contrib.auth.models import User
-from aiadmin.providers.models import AIProvider
+from aiadmin.providers.models import AIModel, AIProvider
 User.objects.create_superuser("admin", "admin@example.com", "{admin}")
 User.objects.create_user("staff", "staff@example.com", "{staff}", is_staff=True)
 caps = {{c: {{"supported": True, "dynamic_models": True}} for c in ("chat", "content", "image", "audio")}}
-AIProvider.objects.create(
+fake = AIProvider.objects.create(
     slug="fake", name="Fake OpenAI", adapter="openai", api_base_url="{openai}", sort_order=1,
     capabilities=caps, config={{"auth": {{"style": "bearer"}}, "allow_private_network": True}},
     shared_api_key="test-key", allow_shared_for_normal_admins=True,
 )
+# Fake models the playground tests use (the first of each capability active; the others are
+# made active by the tests through the AI models admin, see test_playgrounds.use_model).
+for capability, model_id in (
+    ("chat", "paced-12x80"), ("chat", "paced-200x50"), ("chat", "fake-xss"),
+    ("content", "fake-echo"), ("image", "gpt-image-1-slow-1500ms"), ("audio", "tts-1"),
+):
+    AIModel.objects.get_or_create(
+        provider=fake, capability=capability, model_id=model_id,
+        defaults={{"is_active": not AIModel.objects.filter(provider=fake, capability=capability).exists()}},
+    )
 """
 
 
