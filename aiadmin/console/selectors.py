@@ -52,20 +52,22 @@ class ProviderCard:
         return next((row for row in self.capabilities if row.capability == capability), None)
 
 
-def capability_row(*, provider: AIProvider, capability: str, active: AIModel | None, settings_row) -> CapabilityRow:
+def capability_row(*, provider: AIProvider, capability: str, active: tuple[str, str] | None, settings_row) -> CapabilityRow:
+    """``active`` is the selected model as (model id, display name)."""
     spec = (provider.capabilities or {}).get(capability, {})
     return CapabilityRow(
         capability=capability,
         supported=bool(spec.get("supported")),
         dynamic_models=bool(spec.get("dynamic_models", True)),
-        active_model=active.model_id if active else None,
-        active_model_name=(active.display_name or active.model_id) if active else None,
+        active_model=active[0] if active else None,
+        active_model_name=(active[1] or active[0]) if active else None,
         preferred_model=(settings_row.preferred_models or {}).get(capability) if settings_row else None,
     )
 
 
 def provider_cards(*, admin, capability: str | None = None, query: str = "") -> list[ProviderCard]:
-    providers = AIProvider.objects.order_by("sort_order", "name")
+    # The catalogue snapshot is the largest column and no card needs it.
+    providers = AIProvider.objects.defer("catalogue_data").order_by("sort_order", "name")
     if capability in CAPABILITIES:
         providers = providers.filter(**{f"capabilities__{capability}__supported": True})
     if query.strip():
@@ -75,12 +77,18 @@ def provider_cards(*, admin, capability: str | None = None, query: str = "") -> 
 
 
 def _cards(*, admin, providers: list[AIProvider]) -> list[ProviderCard]:
-    active: dict[tuple[int, str], AIModel] = {
-        (model.provider_id, model.capability): model
-        for model in AIModel.objects.filter(provider__in=providers, is_active=True).order_by()
+    # Plain tuples, not model instances: building hundreds of instances costs more than the queries.
+    active: dict[tuple[int, str], tuple[str, str]] = {
+        (provider_id, capability): (model_id, display_name)
+        for provider_id, capability, model_id, display_name in AIModel.objects.filter(
+            provider__in=providers, is_active=True
+        ).values_list("provider_id", "capability", "model_id", "display_name").order_by()
     }
     settings_rows = {
-        row.provider_id: row for row in AdminProviderSettings.objects.filter(admin=admin, provider__in=providers).order_by()
+        row.provider_id: row
+        for row in AdminProviderSettings.objects.filter(admin=admin, provider__in=providers)
+        .only("provider_id", "personal_api_key", "use_shared_api", "is_active", "preferred_models")
+        .order_by()
     }
     cards = []
     for provider in providers:
