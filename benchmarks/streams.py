@@ -65,9 +65,18 @@ def start(tmp: Path) -> tuple[list[subprocess.Popen], str]:
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env.update(DJANGO_SETTINGS_MODULE="aiadmin.settings.dev", DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}")
+    # Production settings (DEBUG off, as a server under load runs), plain HTTP on loopback.
+    env.update(
+        DJANGO_SETTINGS_MODULE="aiadmin.settings.production",
+        DJANGO_SECRET_KEY="benchmark-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        DJANGO_SECURE_SSL_REDIRECT="false",
+        AIADMIN_ENCRYPTION_KEYS="q1pk9nO1hM3wN9gC2i2oUe1n8yI4Y5lqR8m8tFfH0eU=",
+        DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}",
+    )
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run([*manage, "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True, capture_output=True)
     setup = SETUP.format(url=f"http://127.0.0.1:{fake_port}/openai/v1", model=MODEL)
     subprocess.run([*manage, "shell", "-c", setup], cwd=ROOT, env=env, check=True, capture_output=True)
     port = free_port()
@@ -83,15 +92,15 @@ def start(tmp: Path) -> tuple[list[subprocess.Popen], str]:
 
 
 def login(base: str) -> tuple[str, str]:
-    with httpx.Client(base_url=base, headers={"Host": "127.0.0.1"}) as client:
-        client.get("/admin/login/")
-        token = client.cookies["csrftoken"]
-        client.post(
+    # Cookies are passed by hand: production settings mark them Secure and this is plain HTTP.
+    with httpx.Client(base_url=base) as client:
+        token = client.get("/admin/login/").cookies["csrftoken"]
+        response = client.post(
             "/admin/login/",
             data={"username": "bench", "password": "bench-pass-123456", "csrfmiddlewaretoken": token},
-            headers={"Referer": f"{base}/admin/login/"},
+            headers={"Referer": f"{base}/admin/login/", "Cookie": f"csrftoken={token}"},
         )
-        return client.cookies["sessionid"], client.cookies["csrftoken"]
+        return response.cookies["sessionid"], token
 
 
 async def one_stream(port: int, cookie: str, csrf: str) -> tuple[bool, float, float | None]:
@@ -158,6 +167,9 @@ def main() -> None:
         try:
             cookie, csrf = login(base)
             port = int(base.rsplit(":", 1)[1])
+            if os.environ.get("BENCH_PAUSE"):
+                print("console pid", processes[0].pid, flush=True)
+                time.sleep(float(os.environ["BENCH_PAUSE"]))
             rows = []
             for concurrency in (int(n) for n in args.levels.split(",")):
                 row = asyncio.run(level(port, cookie, csrf, concurrency))

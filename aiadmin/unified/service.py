@@ -165,7 +165,9 @@ class UnifiedAIService:
                 "AI call failed: provider=%s model=%s capability=%s status=%s: %s",
                 plan.provider.slug, plan.model_id, plan.capability, outcome.status, message,
             )
-        await sync_to_async(usage_record)(
+        # Its own thread pool: ledger writes must not queue in front of the database work of
+        # requests that are still waiting for their first token.
+        await sync_to_async(usage_record, thread_sensitive=False)(
             admin=plan.admin,
             provider=plan.provider,
             provider_slug=plan.provider.slug,
@@ -439,7 +441,13 @@ class UnifiedAIService:
         )
 
     async def aget_available_models(self, capability: str, admin) -> list[AvailableModel]:
-        return await sync_to_async(selection.available_models)(capability=capability, admin=admin)
+        # Playgrounds check every posted model against this list: reuse it like a resolved call.
+        key = ("available-models", getattr(admin, "pk", None), getattr(admin, "is_superuser", False), capability)
+        cached = routing_get(key)
+        if cached is None:
+            cached = await sync_to_async(selection.available_models)(capability=capability, admin=admin)
+            routing_put(key, cached)
+        return list(cached)
 
     async def avalidate_key(self, provider_slug: str, admin, key_source: str | None = None) -> KeyValidation:
         """Check a key through the adapter and store the result ("Test connection")."""
