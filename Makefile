@@ -1,5 +1,5 @@
 # The single entry point. `make run` starts the console, `make test` runs the suite.
-.PHONY: run test setup bench bench-console check-deploy clean
+.PHONY: run test setup bench bench-console bench-streams check-deploy clean
 
 run:
 	@bash scripts/run.sh
@@ -16,6 +16,9 @@ bench:
 
 bench-console: setup
 	.venv/bin/python benchmarks/console.py $(BENCH_ARGS)
+
+bench-streams: setup
+	.venv/bin/python benchmarks/streams.py $(BENCH_ARGS)
 
 check-deploy: setup
 	DJANGO_SETTINGS_MODULE=aiadmin.settings.production \
