@@ -7,10 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
-from django.utils import timezone
 from unfold.widgets import UnfoldBooleanWidget
 
-from aiadmin.adapters.types import KeyValidation
 from aiadmin.providers.access import AccessDecision, access_decide, provider_needs_key
 from aiadmin.providers.forms import AdminProviderSettingsForm, AIProviderForm
 from aiadmin.providers.models import AdminProviderSettings, AIProvider
@@ -85,12 +83,4 @@ def keys_state(*, admin, provider: AIProvider, row: AdminProviderSettings) -> Ke
     return KeysState(
         needs_key=provider_needs_key(provider),
         decision=access_decide(admin=admin, provider=provider, settings=row if row.pk else None),
-    )
-
-
-def keyless_result_store(*, provider: AIProvider, result: KeyValidation) -> None:
-    """The service stores results for shared and personal keys only. For a provider that
-    needs no key the check is about the provider itself, so it goes on the provider row."""
-    AIProvider.objects.filter(pk=provider.pk).update(
-        key_validated_at=timezone.now(), key_validation_ok=result.ok, key_validation_message=result.message[:500]
     )

@@ -187,11 +187,13 @@ def validation_target(*, provider_slug: str, admin, key_source: str | None) -> P
     return ProviderContext(provider=provider, api_key=None, key_source="none")
 
 
-def validation_store(*, target: ProviderContext, result: KeyValidation) -> None:
+def validation_store(*, target: ProviderContext, result: KeyValidation, admin=None) -> None:
+    """Personal checks go on the admin's settings row; shared-key checks, and checks of a
+    provider that needs no key made by a superadmin, on the provider row."""
     values = {"key_validated_at": timezone.now(), "key_validation_ok": result.ok, "key_validation_message": result.message[:500]}
     if target.key_source == "personal" and target.settings_row is not None:
         AdminProviderSettings.objects.filter(pk=target.settings_row.pk).update(**values)
-    elif target.key_source == "shared":
+    elif target.key_source == "shared" or (target.key_source == "none" and getattr(admin, "is_superuser", False)):
         AIProvider.objects.filter(pk=target.provider.pk).update(**values)
 
 

@@ -459,7 +459,7 @@ class UnifiedAIService:
         except AIAdminError as err:
             result = KeyValidation(ok=False, message=err.message)
         result = KeyValidation(ok=result.ok, message=redact(result.message, target.api_key))
-        await sync_to_async(selection.validation_store)(target=target, result=result)
+        await sync_to_async(selection.validation_store)(target=target, result=result, admin=admin)
         return result
 
     # --- sync twins for host code -----------------------------------------------------------

@@ -102,9 +102,6 @@ async def test_connection_view(request: HttpRequest, slug: str) -> HttpResponse:
         ok, message = False, str(err)
     else:
         ok, message = result.ok, result.message
-        # Only superadmins write the organisation's provider row (see keys.keyless_result_store).
-        if key_source == "none" and request.user.is_superuser:
-            await sync_to_async(keys.keyless_result_store)(provider=provider, result=result)
     if not request.htmx:
         return redirect(reverse("console:keys", args=[slug]))  # the page shows the stored result
     context = {"ok": ok, "message": message, "checked_at": timezone.now(), "fresh": True}
