@@ -395,7 +395,15 @@ class UnifiedAIService:
     # --- model lists and selection --------------------------------------------------------
 
     async def abrowse_models(self, provider_slug: str, capability: str, admin, refresh: bool = False) -> BrowseResult:
-        context = await sync_to_async(selection.browse_context)(provider_slug=provider_slug, capability=capability, admin=admin)
+        # Paging and searching a list re-opens it many times: reuse the resolved provider and
+        # key like a resolved call (dropped on any save).
+        key = ("browse", getattr(admin, "pk", None), provider_slug, capability)
+        context = routing_get(key)
+        if context is None:
+            context = await sync_to_async(selection.browse_context)(
+                provider_slug=provider_slug, capability=capability, admin=admin
+            )
+            routing_put(key, context)
         adapter = context.adapter()
         await self._check_url(context.provider)
         fresh_key, last_good_key = cache_keys(

@@ -74,7 +74,8 @@ def test_search_free_filter_and_pagination(superuser_client, superuser, fake_ope
 
 def test_selecting_a_model_updates_the_card_row_and_history(superuser_client, superuser, fake_openai):
     provider = fake_openai()
-    model_id = model_ids(browse(superuser_client, part="list").content.decode())[0]
+    # The second model, so that "selected first" has to move it to the top.
+    model_id = model_ids(browse(superuser_client, part="list").content.decode())[1]
     response = superuser_client.post(reverse("console:select", args=["fake", "chat"]), {"model_id": model_id}, HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert response.status_code == 200
@@ -82,6 +83,8 @@ def test_selecting_a_model_updates_the_card_row_and_history(superuser_client, su
     selected = AIModel.objects.get(provider=provider, capability="chat", is_active=True)
     assert selected.model_id == model_id and escape(selected.display_name) in html
     assert LogEntry.objects.filter(user=superuser, change_message__contains=model_id).exists()
+    # the list, reopened, marks the new selection (nothing stale is reused)
+    assert model_ids(browse(superuser_client, part="list").content.decode())[0] == model_id
     # everyone sees it on reload
     assert escape(selected.display_name) in superuser_client.get(reverse("console:cards")).content.decode()
 
