@@ -46,3 +46,29 @@ def check_stored_secrets_decrypt(app_configs, databases=None, **kwargs):
         )
         for label in failures
     ]
+
+
+# Django's deploy checks look for its middleware by dotted path; aiadmin.middleware serves the
+# same classes under its own paths (subclasses, minus thread hops). These checks replace
+# security.W001-W003 (silenced in settings) and accept a subclass.
+_REQUIRED_MIDDLEWARE = (
+    ("django.middleware.security.SecurityMiddleware", "security.W001"),
+    ("django.middleware.clickjacking.XFrameOptionsMiddleware", "security.W002"),
+    ("django.middleware.csrf.CsrfViewMiddleware", "security.W003"),
+)
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_security_middleware(app_configs, **kwargs):
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    installed = [import_string(path) for path in settings.MIDDLEWARE]
+    problems = []
+    for path, replaces in _REQUIRED_MIDDLEWARE:
+        required = import_string(path)
+        if not any(isinstance(cls, type) and issubclass(cls, required) for cls in installed):
+            problems.append(
+                checks.Warning(f"{path} (or a subclass) is not in MIDDLEWARE.", hint=f"Replaces {replaces}.", id="aiadmin.W002")
+            )
+    return problems

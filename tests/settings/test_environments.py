@@ -91,3 +91,17 @@ def test_production_with_a_malformed_encryption_key_fails_the_checks():
     )
     assert result.returncode != 0
     assert "aiadmin.E001" in result.stderr
+
+
+def test_missing_security_middleware_still_fails_the_deploy_checks():
+    code = (
+        "import django; django.setup()\n"
+        "from django.conf import settings\n"
+        "from django.test.utils import override_settings\n"
+        "from aiadmin.providers.checks import check_security_middleware\n"
+        "with override_settings(MIDDLEWARE=[m for m in settings.MIDDLEWARE if 'XFrame' not in m]):\n"
+        "    print([w.id for w in check_security_middleware(None)])\n"
+    )
+    result = run_python(code, **production_env())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['aiadmin.W002']"
