@@ -36,6 +36,7 @@ from .http import (
     STREAM_TIMEOUT,
     auth_headers_and_params,
     get_client,
+    json_object,
     send_with_retries,
 )
 from .sse import StreamEndedEarly, aiter_sse, error_from_event, parse_json
@@ -301,13 +302,7 @@ class AnthropicAdapter(BaseAdapter):
         return self._json_object(response)
 
     def _json_object(self, response: httpx.Response) -> dict[str, Any]:
-        try:
-            payload = response.json()
-        except ValueError as err:
-            raise self._malformed("The provider's answer is not valid JSON.") from err
-        if not isinstance(payload, dict):
-            raise self._malformed("The provider's answer is not a JSON object.")
-        return payload
+        return json_object(response, provider=self.provider_name)
 
     def _malformed(self, message: str) -> MalformedResponseError:
         return MalformedResponseError(message, provider=self.provider_name)

@@ -754,3 +754,14 @@ def auth_headers_and_params(
     if style == "query":
         return {}, {str(auth.get("param") or "key"): key}
     raise ConfigurationError(f"Unknown auth style {style!r} in the provider's settings.")
+
+
+def json_object(response: httpx.Response, *, provider: str | None) -> dict[str, Any]:
+    """The response body as a JSON object, or :class:`MalformedResponseError`."""
+    try:
+        payload = response.json()
+    except ValueError as err:
+        raise MalformedResponseError("The provider's answer is not valid JSON.", provider=provider) from err
+    if not isinstance(payload, dict):
+        raise MalformedResponseError("The provider's answer is not a JSON object.", provider=provider)
+    return payload
