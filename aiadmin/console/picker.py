@@ -14,7 +14,7 @@ from asgiref.sync import sync_to_async
 
 from aiadmin.providers.models import AdminProviderSettings
 from aiadmin.providers.usage import quota_remaining
-from aiadmin.unified import UnifiedAIService
+from aiadmin.unified import AvailableModel, UnifiedAIService
 
 SEPARATOR = "::"
 _USABLE_STATES = frozenset({"available_personal", "available_shared"})
@@ -52,6 +52,19 @@ def choice_split(value: str) -> tuple[str, str]:
     return provider_slug, model_id
 
 
+def choice_usable(model: AvailableModel) -> tuple[bool, str]:
+    """Whether the admin can call this model now, and if not, why (for the disabled option)."""
+    if model.extra.get("adapter_missing"):
+        return False, "adapter missing"
+    if model.access_state in _USABLE_STATES:
+        return True, ""
+    return False, _WHY_NOT.get(model.access_state, "unavailable")
+
+
+def choice_label(model: AvailableModel) -> str:
+    return f"{model.provider_name} · {model.display_name}" + (" (my choice)" if model.is_preference else "")
+
+
 def quota_by_provider(admin, slugs: Iterable[str]) -> dict[str, int | None]:
     """Remaining monthly requests per provider slug, for the providers where a limit is set."""
     rows = AdminProviderSettings.objects.filter(
@@ -65,10 +78,8 @@ async def model_choices(capability: str, admin) -> list[ModelChoice]:
     quotas = await sync_to_async(quota_by_provider)(admin, {model.provider for model in available}) if available else {}
     choices = []
     for model in available:
-        adapter_missing = bool(model.extra.get("adapter_missing"))
-        usable = model.access_state in _USABLE_STATES and not adapter_missing
-        reason = "" if usable else ("adapter missing" if adapter_missing else _WHY_NOT.get(model.access_state, "unavailable"))
-        label = f"{model.provider_name} · {model.display_name}" + (" (my choice)" if model.is_preference else "")
+        usable, reason = choice_usable(model)
+        label = choice_label(model)
         choices.append(
             ModelChoice(
                 value=choice_value(model.provider, model.model_id),

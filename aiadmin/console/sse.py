@@ -14,10 +14,12 @@ import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
-from django.http import JsonResponse, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseNotAllowed, JsonResponse, StreamingHttpResponse
 
 from aiadmin.adapters.errors import AIAdminError, redact
 from aiadmin.unified import StreamSummary
+
+from .picker import ChoiceError, choice_resolve
 
 logger = logging.getLogger(__name__)
 
@@ -104,3 +106,29 @@ def invalid_form(form) -> JsonResponse:
     """The first problem in a playground form, as one clear sentence for the page."""
     field, messages = next(iter(form.errors.items()))
     return invalid(str(messages[0]), field=None if field == "__all__" else field)
+
+
+class Refused(Exception):
+    """A streaming request answered before any streaming starts (``response`` says why)."""
+
+    def __init__(self, response: HttpResponse) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+async def stream_request(request, *, form_class, capability: str) -> tuple[dict[str, Any], str, str]:
+    """The checked values of a playground turn and the (provider, model) it may use; raises
+    :class:`Refused` for a GET, unreadable input, a form error or a model not in the picker."""
+    if request.method != "POST":
+        raise Refused(HttpResponseNotAllowed(["POST"]))
+    try:
+        form = form_class(payload_read(request))
+    except ValueError as err:
+        raise Refused(invalid(str(err))) from err
+    if not form.is_valid():
+        raise Refused(invalid_form(form))
+    try:
+        provider_slug, model_id = await choice_resolve(form.cleaned_data["model"], capability, request.user)
+    except ChoiceError as err:
+        raise Refused(invalid(str(err), field="model")) from err
+    return form.cleaned_data, provider_slug, model_id

@@ -14,27 +14,23 @@ from unfold.widgets import (
     UnfoldAdminTextInputWidget,
 )
 
+from aiadmin.console.picker import choice_label, choice_split, choice_usable, choice_value
 from aiadmin.unified.results import AvailableModel
 
 from .services import MAX_UPLOAD_BYTES, UPLOAD_EXTENSIONS
 
-SEPARATOR = "::"
 IMAGE_SIZES = ("256x256", "512x512", "1024x1024", "1024x1792", "1792x1024")
 IMAGE_QUALITIES = (("", "Provider default"), ("standard", "Standard"), ("hd", "HD"), ("auto", "Auto"))
 SPEECH_FORMATS = ("mp3", "wav", "opus", "aac", "flac")
-_USABLE = ("available_personal", "available_shared")
 
 
 def model_choices(models: Sequence[AvailableModel]) -> list[tuple[str, str]]:
-    choices = []
-    for model in models:
-        if model.access_state not in _USABLE or model.extra.get("adapter_missing"):
-            continue
-        label = f"{model.provider_name} · {model.display_name}"
-        if model.is_preference:
-            label += " (my choice)"
-        choices.append((f"{model.provider}{SEPARATOR}{model.model_id}", label))
-    return choices
+    """The usable models as form choices (the console picker's values and labels)."""
+    return [
+        (choice_value(model.provider, model.model_id), choice_label(model))
+        for model in models
+        if choice_usable(model)[0]
+    ]
 
 
 class PlaygroundForm(forms.Form):
@@ -50,8 +46,7 @@ class PlaygroundForm(forms.Form):
 
     def target(self) -> tuple[str, str]:
         """(provider_slug, model_id) of a valid form."""
-        provider_slug, _, model_id = self.cleaned_data["model"].partition(SEPARATOR)
-        return provider_slug, model_id
+        return choice_split(self.cleaned_data["model"])
 
 
 class ImageForm(PlaygroundForm):

@@ -226,9 +226,9 @@ class UnifiedAIService:
         temperature: float | None = None,
         max_tokens: int | None = None,
     ) -> ChatReply:
-        messages = chat_messages(message, conversation_history, system_prompt)
-        plan = await self._plan(admin=admin, capability="chat", provider_slug=provider_slug, model_id=model_id)
-        request = ChatRequest(model=plan.model_id, messages=messages, temperature=temperature, max_tokens=max_tokens)
+        plan, request = await self._chat_plan(
+            message, admin, conversation_history, provider_slug, model_id, system_prompt, temperature, max_tokens
+        )
         result, latency = await self._run(plan, lambda adapter: adapter.chat(request))
         return ChatReply(
             text=result.text, usage=result.usage, info=self._info(plan, latency, result.usage), finish_reason=result.finish_reason
@@ -246,9 +246,9 @@ class UnifiedAIService:
         max_tokens: int | None = None,
     ) -> AsyncIterator[str | StreamSummary]:
         """Yield text chunks as they arrive, then one :class:`StreamSummary`."""
-        messages = chat_messages(message, conversation_history, system_prompt)
-        plan = await self._plan(admin=admin, capability="chat", provider_slug=provider_slug, model_id=model_id)
-        request = ChatRequest(model=plan.model_id, messages=messages, temperature=temperature, max_tokens=max_tokens)
+        plan, request = await self._chat_plan(
+            message, admin, conversation_history, provider_slug, model_id, system_prompt, temperature, max_tokens
+        )
         async with contextlib.aclosing(self._stream(plan, request)) as stream:
             async for item in stream:
                 yield item
@@ -278,6 +278,13 @@ class UnifiedAIService:
             latency = _ms(started)
             self._record_later(plan, final, latency)
         yield StreamSummary(usage=usage, info=self._info(plan, latency, usage), time_to_first_token_ms=first_token_ms)
+
+    async def _chat_plan(
+        self, message, admin, conversation_history, provider_slug, model_id, system_prompt, temperature, max_tokens
+    ) -> tuple[CallPlan, ChatRequest]:
+        messages = chat_messages(message, conversation_history, system_prompt)
+        plan = await self._plan(admin=admin, capability="chat", provider_slug=provider_slug, model_id=model_id)
+        return plan, ChatRequest(model=plan.model_id, messages=messages, temperature=temperature, max_tokens=max_tokens)
 
     async def agenerate_content(
         self,

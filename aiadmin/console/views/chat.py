@@ -10,15 +10,15 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django import forms
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from aiadmin.unified import UnifiedAIService
 
 from ..access import console_context, console_view
 from ..markdown import render_markdown
-from ..picker import ChoiceError, ModelChoice, choice_resolve, model_choices
-from ..sse import invalid, invalid_form, payload_read, sse_response, sse_stream
+from ..picker import ModelChoice, model_choices
+from ..sse import Refused, sse_response, sse_stream, stream_request
 
 MAX_MESSAGE_CHARS = 32_000
 MAX_SYSTEM_PROMPT_CHARS = 8_000
@@ -118,19 +118,10 @@ async def chat_view(request: HttpRequest) -> HttpResponse:
 
 @console_view
 async def chat_stream_view(request: HttpRequest) -> HttpResponse:
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
     try:
-        form = ChatForm(payload_read(request))
-    except ValueError as err:
-        return invalid(str(err))
-    if not form.is_valid():
-        return invalid_form(form)
-    values = form.cleaned_data
-    try:
-        provider_slug, model_id = await choice_resolve(values["model"], "chat", request.user)
-    except ChoiceError as err:
-        return invalid(str(err), field="model")
+        values, provider_slug, model_id = await stream_request(request, form_class=ChatForm, capability="chat")
+    except Refused as refused:
+        return refused.response
     source = service.astream_chat(
         values["message"],
         request.user,
