@@ -2,8 +2,11 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aiadmin.settings.dev")
+django.setup(set_prefix=False)
 
-application = get_asgi_application()
+from aiadmin.handler import ASGIHandler  # noqa: E402  (needs the app registry)
+
+application = ASGIHandler()
