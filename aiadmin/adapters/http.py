@@ -61,6 +61,7 @@ from .errors import (
     UpstreamError,
     redact,
 )
+from .pool import ShardedTransport
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,8 @@ STREAM_READ_SLACK = 5.0
 MEDIA_READ_TIMEOUT = 300.0
 
 # --- Connection pool ---------------------------------------------------------------------
-MAX_CONNECTIONS = 100
+# Per event loop, so per worker: every streamed chat holds one for its whole length.
+MAX_CONNECTIONS = 2048
 MAX_KEEPALIVE_CONNECTIONS = 20
 # Below the 30-60 s idle timeout of common load balancers, so we drop an idle connection
 # before the far end does (a reused half-closed connection fails the next request).
@@ -144,7 +146,7 @@ def _new_client() -> httpx.AsyncClient:
         # A 3xx is mapped to an error asking the admin to check the base URL.
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
-        transport=_test_transport,
+        transport=_test_transport or ShardedTransport(limits=LIMITS),
     )
 
 

@@ -1,0 +1,66 @@
+"""The sharded connection pool: one warm pool for ordinary traffic, more only for a crowd,
+and never more connections in all than the limit."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from aiadmin.adapters.pool import ShardedTransport
+from tests.fakeprovider.server import FakeProviderServer
+
+HEADERS = {"Authorization": "Bearer test-key"}
+
+
+@pytest.fixture(scope="module")
+def fake():
+    with FakeProviderServer() as server:
+        yield server
+
+
+def stream_request(client: httpx.AsyncClient, fake: FakeProviderServer) -> httpx.Request:
+    body = {"model": "paced-3x50", "stream": True, "messages": [{"role": "user", "content": "hi"}]}
+    return client.build_request("POST", f"{fake.openai_base_url}/chat/completions", json=body, headers=HEADERS)
+
+
+async def test_sequential_requests_stay_on_the_first_pool(fake):
+    transport = ShardedTransport(limits=httpx.Limits(max_connections=8), shard_connections=2)
+    async with httpx.AsyncClient(transport=transport) as client:
+        for _ in range(5):
+            response = await client.get(f"{fake.openai_base_url}/models", headers=HEADERS)
+            assert response.status_code == 200
+        assert transport.in_flight == (0,), "only the first pool was ever made"
+
+
+async def test_concurrent_streams_spill_into_a_second_pool_and_free_their_slots_on_close(fake):
+    transport = ShardedTransport(limits=httpx.Limits(max_connections=4), shard_connections=2)
+    async with httpx.AsyncClient(transport=transport) as client:
+        responses = [await client.send(stream_request(client, fake), stream=True) for _ in range(3)]
+        assert transport.in_flight == (2, 1)
+        for response in responses:
+            chunks = [chunk async for chunk in response.aiter_bytes()]
+            assert b"[DONE]" in b"".join(chunks)
+            await response.aclose()
+        assert transport.in_flight == (0, 0)
+
+
+async def test_a_failed_request_frees_its_slot(fake):
+    transport = ShardedTransport(limits=httpx.Limits(max_connections=2), shard_connections=2)
+    async with httpx.AsyncClient(transport=transport) as client:
+        with pytest.raises(httpx.ConnectError):
+            await client.get("http://127.0.0.1:9/unreachable")
+        assert transport.in_flight == (0,)
+
+
+async def test_the_total_limit_holds_when_every_pool_is_full(fake):
+    transport = ShardedTransport(limits=httpx.Limits(max_connections=2), shard_connections=1)
+    timeout = httpx.Timeout(5.0, pool=0.2)
+    async with httpx.AsyncClient(transport=transport, timeout=timeout) as client:
+        open_streams = [await client.send(stream_request(client, fake), stream=True) for _ in range(2)]
+        assert transport.in_flight == (1, 1)
+        with pytest.raises(httpx.PoolTimeout):
+            await client.send(stream_request(client, fake), stream=True)
+        await asyncio.gather(*(response.aclose() for response in open_streams))
+        assert transport.in_flight == (0, 0)
