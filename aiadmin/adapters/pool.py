@@ -17,16 +17,21 @@ import httpx
 
 # Connections per pool: small enough that httpcore's scans stay cheap, large enough that
 # ordinary traffic never leaves the first pool.
-SHARD_CONNECTIONS = 64
+SHARD_CONNECTIONS = 8
 
 
 class ShardedTransport(httpx.AsyncBaseTransport):
     def __init__(self, *, limits: httpx.Limits, shard_connections: int = SHARD_CONNECTIONS) -> None:
         total = limits.max_connections or shard_connections
         self._count = max(1, -(-total // shard_connections))  # ceiling division
+        shard_size = min(total, shard_connections)
         self._shard_limits = httpx.Limits(
-            max_connections=min(total, shard_connections),
-            max_keepalive_connections=limits.max_keepalive_connections,
+            max_connections=shard_size,
+            # httpcore closes an idle connection whenever the pool holds more connections *in
+            # all* than the keep-alive limit, so a lower limit here would close each stream's
+            # connection as it ends and the next request would dial again. Idle connections
+            # still go after ``keepalive_expiry``.
+            max_keepalive_connections=shard_size,
             keepalive_expiry=limits.keepalive_expiry,
         )
         self._capacity = self._shard_limits.max_connections
