@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -29,10 +33,10 @@ def next_month_start(month: dt.date) -> dt.date:
     return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
-def _count_in_month(month: dt.date):
+def _count_in_month(month: dt.date, calls: int = 1):
     return {
         "usage_month_requests": Case(
-            When(usage_month=month, then=F("usage_month_requests") + 1), default=Value(1)
+            When(usage_month=month, then=F("usage_month_requests") + calls), default=Value(calls)
         ),
         "usage_month": month,
     }
@@ -83,54 +87,86 @@ def estimate_cost(*, usage: Usage, model: AIModel | None) -> Decimal | None:
     return (cost / PER_MILLION).quantize(Decimal("0.00000001"))
 
 
-def usage_record(
-    *,
-    admin,
-    provider: AIProvider | None,
-    provider_slug: str,
-    model: AIModel | None,
-    model_name: str,
-    capability: str,
-    key_source: str,
-    status: str,
-    error_message: str = "",
-    latency_ms: int | None = None,
-    time_to_first_token_ms: int | None = None,
-    usage: Usage = Usage(),
-    settings_row: AdminProviderSettings | None = None,
-    counted_against_limit: bool = False,
-) -> AIRequestLog:
-    """Write the ledger row and bump the counters (F() expressions, one transaction).
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One call for the ledger, as the service saw it (``created_at``: when it ended)."""
 
-    Only calls that reached the provider count as requests on provider, model and settings.
+    admin: Any
+    provider: AIProvider | None
+    provider_slug: str
+    model: AIModel | None
+    model_name: str
+    capability: str
+    key_source: str
+    status: str
+    created_at: dt.datetime
+    error_message: str = ""
+    latency_ms: int | None = None
+    time_to_first_token_ms: int | None = None
+    usage: Usage = Usage()
+    settings_row: AdminProviderSettings | None = None
+    counted_against_limit: bool = False
+
+    @property
+    def reached_provider(self) -> bool:
+        """Only calls that reached the provider count as requests on provider, model and settings."""
+        return self.provider is not None and self.status not in NOT_SENT
+
+
+NOT_SENT = frozenset({"no_access", "limit", "configuration", "adapter_missing", "unsupported"})
+
+
+def usage_record(*, created_at: dt.datetime | None = None, **fields: Any) -> AIRequestLog:
+    """Write one ledger row and bump its counters (see :func:`usage_record_many`)."""
+    return usage_record_many(entries=[LedgerEntry(created_at=created_at or timezone.now(), **fields)])[0]
+
+
+def usage_record_many(*, entries: Sequence[LedgerEntry]) -> list[AIRequestLog]:
+    """Write ledger rows and bump the counters they add up to, in one transaction.
+
+    Counters move by F() expressions, one UPDATE per provider, model and settings row however
+    many calls the batch holds, so a busy worker writes its ledger in a few statements.
     """
-    now = timezone.now()
-    reached_provider = status not in {"no_access", "limit", "configuration", "adapter_missing", "unsupported"}
-    with transaction.atomic():
-        entry = AIRequestLog.objects.create(
-            admin=admin if getattr(admin, "pk", None) else None,
-            provider=provider,
-            provider_slug=provider_slug,
-            model=model,
-            model_name=model_name,
-            capability=capability,
-            key_source=key_source,
-            status=status,
-            error_message=error_message[:500],
-            latency_ms=latency_ms,
-            time_to_first_token_ms=time_to_first_token_ms,
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            estimated_cost=estimate_cost(usage=usage, model=model),
-            created_at=now,
+    rows = [
+        AIRequestLog(
+            admin=entry.admin if getattr(entry.admin, "pk", None) else None,
+            provider=entry.provider,
+            provider_slug=entry.provider_slug,
+            model=entry.model,
+            model_name=entry.model_name,
+            capability=entry.capability,
+            key_source=entry.key_source,
+            status=entry.status,
+            error_message=entry.error_message[:500],
+            latency_ms=entry.latency_ms,
+            time_to_first_token_ms=entry.time_to_first_token_ms,
+            input_tokens=entry.usage.input_tokens,
+            output_tokens=entry.usage.output_tokens,
+            estimated_cost=estimate_cost(usage=entry.usage, model=entry.model),
+            created_at=entry.created_at,
         )
-        if reached_provider and provider is not None:
-            bump = {"total_requests": F("total_requests") + 1, "last_used_at": now}
-            AIProvider.objects.filter(pk=provider.pk).update(**bump)
-            if model is not None:
-                AIModel.objects.filter(pk=model.pk).update(**bump)
-            if settings_row is not None:
-                # Calls under a limit were counted for the month before they went out.
-                month_count = {} if counted_against_limit else _count_in_month(month_start(now))
-                AdminProviderSettings.objects.filter(pk=settings_row.pk).update(**bump, **month_count)
-    return entry
+        for entry in entries
+    ]
+    bumps: dict[tuple[type, int], list] = {}  # (model class, pk) -> [calls, last used]
+    month_counts: Counter[tuple[int, dt.date]] = Counter()  # (settings pk, month) -> calls
+    for entry in entries:
+        if not entry.reached_provider:
+            continue
+        targets = [(AIProvider, entry.provider.pk)]
+        if entry.model is not None:
+            targets.append((AIModel, entry.model.pk))
+        if entry.settings_row is not None:
+            targets.append((AdminProviderSettings, entry.settings_row.pk))
+            if not entry.counted_against_limit:  # calls under a limit were counted before they went out
+                month_counts[(entry.settings_row.pk, month_start(entry.created_at))] += 1
+        for target in targets:
+            bump = bumps.setdefault(target, [0, entry.created_at])
+            bump[0] += 1
+            bump[1] = max(bump[1], entry.created_at)
+    with transaction.atomic():
+        AIRequestLog.objects.bulk_create(rows)
+        for (model_class, pk), (calls, last_used) in bumps.items():
+            model_class.objects.filter(pk=pk).update(total_requests=F("total_requests") + calls, last_used_at=last_used)
+        for (pk, month), calls in month_counts.items():
+            AdminProviderSettings.objects.filter(pk=pk).update(**_count_in_month(month, calls))
+    return rows

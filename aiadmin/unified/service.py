@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from asgiref.sync import async_to_sync, sync_to_async
+from django.utils import timezone
 
 from aiadmin.adapters.errors import AIAdminError, BadRequestError, NotFoundError, UnsupportedOperationError, redact
 from aiadmin.adapters.http import aclose_clients
@@ -33,10 +34,11 @@ from aiadmin.adapters.types import (
     Usage,
 )
 from aiadmin.adapters.urlguard import check_base_url
-from aiadmin.providers.usage import estimate_cost, usage_record
+from aiadmin.providers.usage import LedgerEntry, estimate_cost, usage_record
 
 from . import selection
 from .content import article_parse, content_messages
+from .ledger import ledger_add, ledger_flush
 from .model_lists import cache_keys, deserialise, key_identity, model_list_get, provider_fingerprint
 from .plan import CallPlan, PlanError, plan_consume_quota, plan_resolve, plan_routing_key, plan_under_limit
 from .routing import routing_get, routing_put
@@ -58,15 +60,6 @@ T = TypeVar("T")
 
 MAX_IMAGES = 10
 MAX_TTS_CHARS = 4096
-
-
-_pending_records: set[asyncio.Task] = set()
-
-
-def _record_done(task: asyncio.Task) -> None:
-    _pending_records.discard(task)
-    if not task.cancelled() and task.exception() is not None:
-        logger.error("Could not write a usage ledger row", exc_info=task.exception())
 
 
 def _ms(since: float) -> int:
@@ -145,44 +138,38 @@ class UnifiedAIService:
             )
 
     def _record_later(self, plan: CallPlan, outcome: _Outcome, latency_ms: int) -> None:
-        """Write the ledger row after the answer is handed back, off the hot path.
-        :meth:`aflush` waits for these writes (the sync twins do so before returning)."""
-        task = asyncio.get_running_loop().create_task(self._record(plan, outcome, latency_ms))
-        _pending_records.add(task)
-        task.add_done_callback(_record_done)
-
-    async def aflush(self) -> None:
-        """Wait until every ledger write started on this event loop has finished."""
-        loop = asyncio.get_running_loop()
-        pending = [task for task in _pending_records if task.get_loop() is loop]
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
-
-    async def _record(self, plan: CallPlan, outcome: _Outcome, latency_ms: int) -> None:
+        """Queue the ledger row; it is written after the answer is handed back, off the hot
+        path (:mod:`aiadmin.unified.ledger`). :meth:`aflush` waits for it (the sync twins
+        do so before returning)."""
         message = redact(outcome.error, *plan.secrets) if outcome.error else ""
         if outcome.status != "ok":
             logger.info(
                 "AI call failed: provider=%s model=%s capability=%s status=%s: %s",
                 plan.provider.slug, plan.model_id, plan.capability, outcome.status, message,
             )
-        # Its own thread pool: ledger writes must not queue in front of the database work of
-        # requests that are still waiting for their first token.
-        await sync_to_async(usage_record, thread_sensitive=False)(
-            admin=plan.admin,
-            provider=plan.provider,
-            provider_slug=plan.provider.slug,
-            model=plan.model,
-            model_name=plan.model_id,
-            capability=plan.capability,
-            key_source=plan.decision.key_source,
-            status=outcome.status,
-            error_message=message,
-            latency_ms=latency_ms,
-            time_to_first_token_ms=outcome.time_to_first_token_ms,
-            usage=outcome.usage,
-            settings_row=plan.settings_row,
-            counted_against_limit=plan.counted_against_limit,
+        ledger_add(
+            LedgerEntry(
+                admin=plan.admin,
+                provider=plan.provider,
+                provider_slug=plan.provider.slug,
+                model=plan.model,
+                model_name=plan.model_id,
+                capability=plan.capability,
+                key_source=plan.decision.key_source,
+                status=outcome.status,
+                created_at=timezone.now(),
+                error_message=message,
+                latency_ms=latency_ms,
+                time_to_first_token_ms=outcome.time_to_first_token_ms,
+                usage=outcome.usage,
+                settings_row=plan.settings_row,
+                counted_against_limit=plan.counted_against_limit,
+            )
         )
+
+    async def aflush(self) -> None:
+        """Wait until every ledger row queued on this event loop is written."""
+        await ledger_flush()
 
     @staticmethod
     def _info(plan: CallPlan, latency_ms: int, usage: Usage = Usage()) -> CallInfo:

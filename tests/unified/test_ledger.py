@@ -1,0 +1,97 @@
+"""The ledger queue: calls that end while a write is under way go together in the next write,
+every row lands, and the counters add up to the calls."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from aiadmin.providers import usage
+from aiadmin.providers.models import AdminProviderSettings, AIModel, AIProvider, AIRequestLog
+from aiadmin.providers.usage import LedgerEntry, usage_record_many
+from aiadmin.unified import UnifiedAIService, ledger
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SHARED = "sk-shared-test-key-000000000001"
+
+
+def entry(provider, admin, *, status="ok", settings_row=None) -> LedgerEntry:
+    model = AIModel.objects.filter(provider=provider).first()
+    return LedgerEntry(
+        admin=admin, provider=provider, provider_slug=provider.slug, model=model, model_name="alpha",
+        capability="chat", key_source="shared", status=status, created_at=timezone.now(), settings_row=settings_row,
+    )
+
+
+async def test_calls_ending_during_a_write_are_written_together_next(scripted_provider, staff_user, monkeypatch):
+    provider = await sync_to_async(scripted_provider)(shared_api_key=SHARED)
+    settings_row = await AdminProviderSettings.objects.acreate(admin=staff_user, provider=provider)
+    batches: list[int] = []
+
+    def recording(*, entries):
+        batches.append(len(entries))
+        return usage_record_many(entries=entries)
+
+    monkeypatch.setattr(ledger, "usage_record_many", recording)
+    first = await sync_to_async(entry)(provider, staff_user, settings_row=settings_row)
+    ledger.ledger_add(first)  # starts a write of one row
+    await asyncio.sleep(0)
+    for _ in range(30):  # arrive while that write runs
+        ledger.ledger_add(first)
+    await ledger.ledger_flush()
+
+    assert batches == [1, 30]
+    assert await AIRequestLog.objects.acount() == 31
+    provider = await AIProvider.objects.aget(pk=provider.pk)
+    settings_row = await AdminProviderSettings.objects.aget(pk=settings_row.pk)
+    assert provider.total_requests == 31
+    assert (settings_row.total_requests, settings_row.usage_month_requests) == (31, 31)
+    assert settings_row.usage_month == usage.month_start()
+
+
+def test_a_batch_costs_the_same_statements_for_one_call_as_for_fifty(scripted_provider, staff_user):
+    provider = scripted_provider(shared_api_key=SHARED)
+    settings_row = AdminProviderSettings.objects.create(admin=staff_user, provider=provider)
+    counts = []
+    for size in (1, 50):
+        with CaptureQueriesContext(connection) as queries:
+            usage_record_many(entries=[entry(provider, staff_user, settings_row=settings_row)] * size)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    assert AdminProviderSettings.objects.get().usage_month_requests == 51
+    assert AIModel.objects.filter(provider=provider).first().total_requests == 51
+
+
+def test_refused_calls_are_written_but_not_counted(scripted_provider, staff_user):
+    provider = scripted_provider(shared_api_key=SHARED)
+    usage_record_many(entries=[entry(provider, staff_user, status="no_access"), entry(provider, staff_user)])
+    assert AIRequestLog.objects.count() == 2
+    assert AIProvider.objects.get().total_requests == 1
+
+
+async def test_a_failed_write_is_logged_and_later_calls_are_still_written(scripted_provider, superuser, monkeypatch, caplog):
+    provider = await sync_to_async(scripted_provider)(shared_api_key=SHARED)
+    real = ledger.usage_record_many
+    failures = iter([True])
+
+    def flaky(*, entries):
+        if next(failures, False):
+            raise RuntimeError("database went away")
+        return real(entries=entries)
+
+    monkeypatch.setattr(ledger, "usage_record_many", flaky)
+    service = UnifiedAIService()
+    with caplog.at_level(logging.ERROR, logger="aiadmin.unified.ledger"):
+        await service.achat("one", superuser, provider_slug=provider.slug)
+        await service.aflush()
+        await service.achat("two", superuser, provider_slug=provider.slug)
+        await service.aflush()
+    assert "Could not write 1 usage ledger row(s)" in caplog.text
+    assert await AIRequestLog.objects.acount() == 1
