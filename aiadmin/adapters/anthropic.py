@@ -39,7 +39,7 @@ from .http import (
     json_object,
     send_with_retries,
 )
-from .sse import StreamEndedEarly, aiter_sse, error_from_event, parse_json
+from .sse import StreamEndedEarly, aiter_sse, event_payload
 from .types import (
     ChatChunk,
     ChatMessage,
@@ -127,11 +127,8 @@ class AnthropicAdapter(BaseAdapter):
                 secrets=(self.api_key,),
             ) as events:
                 async for event in events:
-                    if error := error_from_event(
-                        event, provider=self.provider_name, secrets=(self.api_key,)
-                    ):
-                        raise error
-                    text = self._apply_event(parse_json(event, provider=self.provider_name), state)
+                    payload = event_payload(event, provider=self.provider_name, secrets=(self.api_key,))
+                    text = self._apply_event(payload, state)
                     if text:
                         yield ChatChunk(text=text)
                     if state.finished:

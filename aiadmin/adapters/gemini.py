@@ -52,7 +52,7 @@ from .http import (
     json_object,
     send_with_retries,
 )
-from .sse import StreamEndedEarly, aiter_sse, error_from_event, parse_json
+from .sse import StreamEndedEarly, aiter_sse, event_payload
 from .types import (
     ChatChunk,
     ChatMessage,
@@ -267,11 +267,8 @@ class GeminiAdapter(BaseAdapter):
                 secrets=(self.api_key,),
             ) as events:
                 async for event in events:
-                    if error := error_from_event(
-                        event, provider=self.provider_name, secrets=(self.api_key,)
-                    ):
-                        raise error
-                    turn = self._read_turn(parse_json(event, provider=self.provider_name))
+                    payload = event_payload(event, provider=self.provider_name, secrets=(self.api_key,))
+                    turn = self._read_turn(payload)
                     if turn.text:
                         yield ChatChunk(text=turn.text)
                     usage = turn.usage or usage  # cumulative: the last one is the total

@@ -74,7 +74,7 @@ from .http import (
     get_client,
     send_with_retries,
 )
-from .sse import SSEEvent, StreamEndedEarly, aiter_sse, error_from_body, error_from_event, is_done, parse_json
+from .sse import SSEEvent, StreamEndedEarly, aiter_sse, error_from_body, event_payload, is_done
 from .types import (
     ChatChunk,
     ChatRequest,
@@ -288,10 +288,7 @@ class OpenAIAdapter(BaseAdapter):
         return str(param)
 
     def _stream_chunk(self, event: SSEEvent) -> Mapping[str, Any]:
-        error = error_from_event(event, provider=self.provider_name, secrets=self._secrets)
-        if error is not None:
-            raise error
-        chunk = parse_json(event, provider=self.provider_name)
+        chunk = event_payload(event, provider=self.provider_name, secrets=self._secrets)
         if not isinstance(chunk, Mapping):
             raise self._malformed("The provider sent a stream event that is not a chat chunk.")
         self._raise_embedded_error(chunk)

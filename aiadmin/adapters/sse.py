@@ -13,11 +13,10 @@ How an adapter reads a stream::
         async with aiter_sse(response, idle_timeout=STREAM_IDLE_TIMEOUT,
                              provider=name, secrets=(key,)) as events:
             async for event in events:
-                if error := error_from_event(event, provider=name, secrets=(key,)):
-                    raise error
                 if is_done(event):          # OpenAI-style terminator
                     break
-                payload = parse_json(event, provider=name)
+                # The event's JSON, parsed once; raises the error the event carries.
+                payload = event_payload(event, provider=name, secrets=(key,))
                 ...                          # Anthropic: stop at event.event == "message_stop"
             else:
                 # The loop ran out without the terminal event: a failed turn, not an answer.
@@ -298,16 +297,6 @@ def is_done(event: SSEEvent) -> bool:
     return event.data.strip() == DONE_SENTINEL
 
 
-def parse_json(event: SSEEvent, *, provider: str | None) -> Any:
-    """The event's data as JSON, or :class:`MalformedResponseError`."""
-    try:
-        return json.loads(event.data)
-    except ValueError as err:
-        raise MalformedResponseError(
-            "The provider sent a stream event that is not valid JSON.", provider=provider
-        ) from err
-
-
 def error_from_body(
     body: bytes | str | Any, *, provider: str | None, secrets: Iterable[str | None] = ()
 ) -> AIAdminError | None:
@@ -327,18 +316,22 @@ def error_from_body(
     return error_from_response(200, payload, None, provider=provider, secrets=secrets)
 
 
-def error_from_event(
-    event: SSEEvent, *, provider: str | None, secrets: Iterable[str | None] = ()
-) -> AIAdminError | None:
-    """The error an event carries, or ``None``.
-
-    Covers an ``{"error": {...}}`` object in the data under HTTP 200 (OpenAI, OpenRouter,
-    Gemini, HF) and Anthropic's ``event: error``. An ``error`` event whose data is not JSON
-    still counts as an error.
-    """
-    if is_done(event):
-        return None
-    error = error_from_body(event.data, provider=provider, secrets=secrets)
+def event_payload(event: SSEEvent, *, provider: str | None, secrets: Iterable[str | None] = ()) -> Any:
+    """The event's data as JSON, parsed once, or the error it carries raised: an
+    ``{"error": {...}}`` object under HTTP 200 (OpenAI, OpenRouter, Gemini, HF) or Anthropic's
+    ``event: error`` (whose data counts as an error even when it is not JSON). Data that is not
+    JSON otherwise raises :class:`MalformedResponseError`."""
+    try:
+        payload = json.loads(event.data)
+    except ValueError as err:
+        if event.event == "error":
+            raise error_from_response(200, event.data, None, provider=provider, secrets=secrets) from None
+        raise MalformedResponseError(
+            "The provider sent a stream event that is not valid JSON.", provider=provider
+        ) from err
+    error = error_from_body(payload, provider=provider, secrets=secrets)
     if error is None and event.event == "error":
         error = error_from_response(200, event.data, None, provider=provider, secrets=secrets)
-    return error
+    if error is not None:
+        raise error
+    return payload

@@ -20,9 +20,8 @@ from aiadmin.adapters.sse import (
     SSEEvent,
     StreamEndedEarly,
     aiter_sse,
-    error_from_event,
+    event_payload,
     is_done,
-    parse_json,
 )
 
 CANARY = "sk-canary-0123456789abcdef"
@@ -178,15 +177,23 @@ def test_is_done_recognises_openai_terminator():
     assert not is_done(SSEEvent(data='{"choices": []}'))
 
 
-def test_parse_json_raises_malformed_on_bad_json():
-    assert parse_json(SSEEvent(data='{"a": 1}'), provider="P") == {"a": 1}
+def error_from_event(event: SSEEvent, *, provider: str, secrets: tuple[str, ...] = ()):
+    """What event_payload raises for ``event``, or None when it returns the payload."""
+    try:
+        event_payload(event, provider=provider, secrets=secrets)
+    except Exception as err:  # noqa: BLE001 - the test inspects it
+        return err
+    return None
+
+
+def test_event_payload_parses_once_and_raises_malformed_on_bad_json():
+    assert event_payload(SSEEvent(data='{"a": 1}'), provider="P") == {"a": 1}
     with pytest.raises(MalformedResponseError):
-        parse_json(SSEEvent(data="{nope"), provider="P")
+        event_payload(SSEEvent(data="{nope"), provider="P")
 
 
-def test_normal_chunks_and_done_are_not_errors():
+def test_normal_chunks_are_not_errors():
     assert error_from_event(SSEEvent(data='{"choices": [{"delta": {"content": "hi"}}]}'), provider="P") is None
-    assert error_from_event(SSEEvent(data="[DONE]"), provider="P") is None
     assert error_from_event(SSEEvent(data='{"error": null, "choices": []}'), provider="P") is None
 
 
@@ -256,7 +263,7 @@ async def test_stream_that_ends_early_is_reported_as_failed_turn():
             async for event in events:
                 if is_done(event):
                     break
-                texts.append(parse_json(event, provider="P")["t"])
+                texts.append(event_payload(event, provider="P")["t"])
             else:
                 raise StreamEndedEarly(provider="P")
         return texts
