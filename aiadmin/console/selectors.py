@@ -65,9 +65,16 @@ def capability_row(*, provider: AIProvider, capability: str, active: tuple[str, 
     )
 
 
+# What a card shows and its access decision reads; the other columns (the catalogue snapshot
+# above all) cost time to fetch and convert on every one of a hundred rows.
+CARD_FIELDS = (
+    "slug", "name", "display_name", "adapter", "key_url", "capabilities", "config", "shared_api_key",
+    "allow_personal_keys", "allow_shared_for_normal_admins", "is_active", "sort_order", "total_requests", "last_used_at",
+)
+
+
 def provider_cards(*, admin, capability: str | None = None, query: str = "") -> list[ProviderCard]:
-    # The catalogue snapshot is the largest column and no card needs it.
-    providers = AIProvider.objects.defer("catalogue_data").order_by("sort_order", "name")
+    providers = AIProvider.objects.only(*CARD_FIELDS).order_by("sort_order", "name")
     if capability in CAPABILITIES:
         providers = providers.filter(**{f"capabilities__{capability}__supported": True})
     if query.strip():
@@ -77,16 +84,18 @@ def provider_cards(*, admin, capability: str | None = None, query: str = "") -> 
 
 
 def _cards(*, admin, providers: list[AIProvider]) -> list[ProviderCard]:
-    # Plain tuples, not model instances: building hundreds of instances costs more than the queries.
+    # Plain tuples, not model instances: building hundreds of instances costs more than the
+    # queries; primary keys, not instances, in the IN lists (Django would unpack each one).
+    provider_ids = [provider.pk for provider in providers]
     active: dict[tuple[int, str], tuple[str, str]] = {
         (provider_id, capability): (model_id, display_name)
         for provider_id, capability, model_id, display_name in AIModel.objects.filter(
-            provider__in=providers, is_active=True
+            provider_id__in=provider_ids, is_active=True
         ).values_list("provider_id", "capability", "model_id", "display_name").order_by()
     }
     settings_rows = {
         row.provider_id: row
-        for row in AdminProviderSettings.objects.filter(admin=admin, provider__in=providers)
+        for row in AdminProviderSettings.objects.filter(admin=admin, provider_id__in=provider_ids)
         .only("provider_id", "personal_api_key", "use_shared_api", "is_active", "preferred_models")
         .order_by()
     }
