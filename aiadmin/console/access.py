@@ -10,7 +10,9 @@ from __future__ import annotations
 import functools
 import inspect
 
+from asgiref.sync import sync_to_async
 from django.contrib import admin
+from django.contrib.auth import get_user
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
@@ -33,7 +35,9 @@ def console_view(view=None, *, superuser: bool = False):
 
             @functools.wraps(view)
             async def wrapper(request, *args, **kwargs):
-                refused = _check(request, await request.auser(), superuser)
+                # The session and the user in one trip to the sync thread; request.auser()
+                # makes two (each costs about 0.2 ms of CPU).
+                refused = _check(request, await sync_to_async(get_user)(request), superuser)
                 return refused or await view(request, *args, **kwargs)
 
         else:
