@@ -21,7 +21,7 @@ from asgiref.sync import ThreadSensitiveContext
 from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler as DjangoASGIHandler
 
-DEFAULT_SYNC_THREADS = 4
+DEFAULT_SYNC_THREADS = 4  # when the setting is absent (a host project's own settings)
 
 
 class ASGIHandler(DjangoASGIHandler):

@@ -125,6 +125,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Threads for the sync work of ASGI requests (aiadmin/handler.py). SQLite's work is CPU in this
+# process: a second thread only competes with the event loop for the GIL (longer gaps between
+# streamed tokens). A database server's queries wait on the network, so a few threads overlap.
+AIADMIN_ASGI_SYNC_THREADS = int(
+    os.environ.get("AIADMIN_ASGI_SYNC_THREADS", "1" if DATABASES["default"]["ENGINE"].endswith("sqlite3") else "4")
+)
+
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
