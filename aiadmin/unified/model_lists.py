@@ -15,6 +15,7 @@ import json
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
@@ -68,6 +69,30 @@ def serialise(models: list[ModelInfo]) -> list[dict[str, Any]]:
         }
         for m in models
     ]
+
+
+PARSED_LISTS_KEPT = 64
+_parsed: OrderedDict[tuple[str, float], tuple[ModelInfo, ...]] = OrderedDict()
+_parsed_lock = threading.Lock()
+
+
+def entry_models(key: str, entry: Entry) -> tuple[ModelInfo, ...]:
+    """The models of a cached list entry, parsed once per process: a browser is opened, paged
+    and searched many times against one fetched list, and parsing hundreds of models (prices
+    as Decimals) on every request cost more than the rest of the page. ``fetched_at`` tells
+    one fetch from the next, so a refreshed list is parsed again."""
+    version = (key, entry["fetched_at"])
+    with _parsed_lock:
+        models = _parsed.get(version)
+        if models is not None:
+            _parsed.move_to_end(version)
+            return models
+    models = tuple(deserialise(entry["models"]))
+    with _parsed_lock:
+        _parsed[version] = models
+        while len(_parsed) > PARSED_LISTS_KEPT:
+            _parsed.popitem(last=False)
+    return models
 
 
 def deserialise(rows: list[dict[str, Any]]) -> list[ModelInfo]:

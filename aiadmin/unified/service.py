@@ -39,7 +39,7 @@ from aiadmin.providers.usage import LedgerEntry, estimate_cost, usage_record
 from . import selection
 from .content import article_parse, content_messages
 from .ledger import ledger_add, ledger_flush
-from .model_lists import cache_keys, deserialise, key_identity, model_list_get, provider_fingerprint
+from .model_lists import cache_keys, entry_models, key_identity, model_list_get, provider_fingerprint
 from .plan import CallPlan, PlanError, plan_consume_quota, plan_resolve, plan_routing_key, plan_under_limit
 from .routing import routing_get, routing_put
 from .results import (
@@ -410,7 +410,7 @@ class UnifiedAIService:
         entry, stale, error = await model_list_get(
             fresh_key=fresh_key, last_good_key=last_good_key, fetch=adapter.list_models, refresh=refresh
         )
-        offered = [model for model in deserialise(entry["models"]) if capability in model.capabilities]
+        offered = [model for model in entry_models(fresh_key, entry) if capability in model.capabilities]
         selected = context.selected_model_id
         browsed = sorted(
             (BrowsedModel.from_info(model, is_selected=model.id == selected) for model in offered),

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
 
 from aiadmin.adapters import errors
+from aiadmin.adapters.types import ModelInfo
 from aiadmin.providers.models import AdminProviderSettings
 from aiadmin.unified import UnifiedAIService
 from aiadmin.unified.model_lists import KEY_PREFIX, key_identity
@@ -128,3 +130,26 @@ def test_with_redis_down_lists_and_calls_still_work(scripted_provider, scripted_
     assert len(result.models) == 3
     assert service.chat("hi", superuser, provider_slug=provider.slug).text == "Hello world"
     assert any("lock" in record.getMessage().lower() or "redis" in record.getMessage().lower() for record in caplog.records)
+
+
+def test_a_cached_list_is_parsed_once_per_fetch_and_again_after_a_refresh():
+    from aiadmin.unified.model_lists import entry_models, serialise
+
+    info = ModelInfo(id="m", name="M", capabilities=frozenset({"chat"}), pricing_input=Decimal("0.5"))
+    entry = {"fetched_at": 1000.0, "models": serialise([info])}
+    first = entry_models("key-a", entry)
+    assert first == (info,)
+    assert entry_models("key-a", dict(entry)) is first  # same fetch: not parsed again
+    refreshed = entry_models("key-a", {**entry, "fetched_at": 2000.0})
+    assert refreshed == (info,) and refreshed is not first
+
+
+def test_a_browsed_model_carries_every_field_of_the_listed_model():
+    from aiadmin.unified.results import BrowsedModel
+
+    info = ModelInfo(
+        id="vendor/m", name="M", capabilities=frozenset({"chat", "content"}), description="d", is_free=True,
+        pricing_input=Decimal("0.5"), pricing_output=Decimal("1.5"), context_window=128_000,
+    )
+    browsed = BrowsedModel.from_info(info, is_selected=True)
+    assert browsed.is_selected and browsed.info() == info

@@ -72,7 +72,10 @@ async def browser_view(request, slug: str, capability: str):
         return await _render(request, "console/browser.html#browser-state", context)
     models = _filtered(result.models, query=query, free_only=free_only)
     page = Paginator(models, PAGE_SIZE).get_page(request.GET.get("page"))
-    context.update(result=result, page=page, total=len(result.models), shown=len(models))
+    context.update(
+        result=result, page=page, total=len(result.models), shown=len(models),
+        select_url=reverse("console:select", args=[slug, capability]),  # once, not per row
+    )
     template = "console/browser.html#model-list" if request.GET.get("part") == "list" else "console/browser.html#browser"
     return await _render(request, template, context)
 
