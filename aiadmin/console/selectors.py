@@ -3,9 +3,11 @@ whatever the number of providers."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from aiadmin.adapters.registry import registry
 from aiadmin.adapters.types import CAPABILITIES
@@ -31,12 +33,53 @@ class CapabilityRow:
     preferred_model: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class CardProvider:
+    """What a card shows of a provider and what its access decision reads, as plain values:
+    building a hundred model instances cost the cards page more than its queries. The shared
+    key is the stored ciphertext, only ever tested for presence here."""
+
+    pk: int
+    slug: str
+    name: str
+    display_name: str
+    adapter: str
+    key_url: str
+    capabilities: dict
+    config: dict
+    shared_api_key: object
+    allow_personal_keys: bool
+    allow_shared_for_normal_admins: bool
+    is_active: bool
+    sort_order: int
+    total_requests: int
+    last_used_at: datetime | None
+
+    def __str__(self) -> str:
+        return self.display_name or self.name
+
+
+@dataclass(frozen=True, slots=True)
+class CardSettings:
+    """The admin's settings row for a provider, as far as a card needs it."""
+
+    provider_id: int
+    personal_api_key: object
+    use_shared_api: bool
+    is_active: bool
+    preferred_models: dict
+
+
+CARD_FIELDS = tuple(field.name for field in dataclasses.fields(CardProvider) if field.name != "pk")
+SETTINGS_FIELDS = tuple(field.name for field in dataclasses.fields(CardSettings))
+
+
 @dataclass(slots=True)
 class ProviderCard:
-    provider: AIProvider
+    provider: CardProvider
     decision: AccessDecision
     adapter_missing: bool
-    settings_row: AdminProviderSettings | None
+    settings_row: CardSettings | None
     capabilities: list[CapabilityRow] = field(default_factory=list)
 
     @property
@@ -52,7 +95,7 @@ class ProviderCard:
         return next((row for row in self.capabilities if row.capability == capability), None)
 
 
-def capability_row(*, provider: AIProvider, capability: str, active: tuple[str, str] | None, settings_row) -> CapabilityRow:
+def capability_row(*, provider: CardProvider, capability: str, active: tuple[str, str] | None, settings_row) -> CapabilityRow:
     """``active`` is the selected model as (model id, display name)."""
     spec = (provider.capabilities or {}).get(capability, {})
     return CapabilityRow(
@@ -65,28 +108,21 @@ def capability_row(*, provider: AIProvider, capability: str, active: tuple[str, 
     )
 
 
-# What a card shows and its access decision reads; the other columns (the catalogue snapshot
-# above all) cost time to fetch and convert on every one of a hundred rows.
-CARD_FIELDS = (
-    "slug", "name", "display_name", "adapter", "key_url", "capabilities", "config", "shared_api_key",
-    "allow_personal_keys", "allow_shared_for_normal_admins", "is_active", "sort_order", "total_requests", "last_used_at",
-)
-
-
 def provider_cards(*, admin, capability: str | None = None, query: str = "") -> list[ProviderCard]:
-    providers = AIProvider.objects.only(*CARD_FIELDS).order_by("sort_order", "name")
+    providers = AIProvider.objects.order_by("sort_order", "name")
     if capability in CAPABILITIES:
         providers = providers.filter(**{f"capabilities__{capability}__supported": True})
     if query.strip():
         term = query.strip()
         providers = providers.filter(Q(name__icontains=term) | Q(display_name__icontains=term) | Q(slug__icontains=term))
-    return _cards(admin=admin, providers=list(providers))
+    return _cards(admin=admin, providers=providers)
 
 
-def _cards(*, admin, providers: list[AIProvider]) -> list[ProviderCard]:
-    # Plain tuples, not model instances: building hundreds of instances costs more than the
-    # queries; primary keys, not instances, in the IN lists (Django would unpack each one).
-    provider_ids = [provider.pk for provider in providers]
+def _cards(*, admin, providers: QuerySet[AIProvider]) -> list[ProviderCard]:
+    # Plain values, not model instances, throughout: building hundreds of instances costs more
+    # than the queries; primary keys, not instances, in the IN lists (Django unpacks each one).
+    rows = [CardProvider(*row) for row in providers.values_list("pk", *CARD_FIELDS)]
+    provider_ids = [provider.pk for provider in rows]
     active: dict[tuple[int, str], tuple[str, str]] = {
         (provider_id, capability): (model_id, display_name)
         for provider_id, capability, model_id, display_name in AIModel.objects.filter(
@@ -94,13 +130,13 @@ def _cards(*, admin, providers: list[AIProvider]) -> list[ProviderCard]:
         ).values_list("provider_id", "capability", "model_id", "display_name").order_by()
     }
     settings_rows = {
-        row.provider_id: row
+        row[0]: CardSettings(*row)
         for row in AdminProviderSettings.objects.filter(admin=admin, provider_id__in=provider_ids)
-        .only("provider_id", "personal_api_key", "use_shared_api", "is_active", "preferred_models")
+        .values_list(*SETTINGS_FIELDS)
         .order_by()
     }
     cards = []
-    for provider in providers:
+    for provider in rows:
         settings_row = settings_rows.get(provider.pk)
         cards.append(
             ProviderCard(
@@ -118,5 +154,5 @@ def _cards(*, admin, providers: list[AIProvider]) -> list[ProviderCard]:
 
 
 def provider_card(*, admin, slug: str) -> ProviderCard | None:
-    cards = _cards(admin=admin, providers=list(AIProvider.objects.filter(slug=slug)))
+    cards = _cards(admin=admin, providers=AIProvider.objects.filter(slug=slug))
     return cards[0] if cards else None
