@@ -33,7 +33,7 @@ async def app(scope, receive, send) -> None:
         await send({"type": "lifespan.shutdown.complete"})
         return
     if _client is None:
-        _client = httpx.AsyncClient(transport=ShardedTransport(limits=httpx.Limits(max_connections=4096)), timeout=60)
+        _client = httpx.AsyncClient(transport=ShardedTransport(max_connections=4096, keepalive_expiry=15.0), timeout=60)
     while (await receive()).get("more_body"):
         pass
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})

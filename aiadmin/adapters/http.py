@@ -87,7 +87,6 @@ MEDIA_READ_TIMEOUT = 300.0
 # --- Connection pool ---------------------------------------------------------------------
 # Per event loop, so per worker: every streamed chat holds one for its whole length.
 MAX_CONNECTIONS = 2048
-MAX_KEEPALIVE_CONNECTIONS = 20
 # Below the 30-60 s idle timeout of common load balancers, so we drop an idle connection
 # before the far end does (a reused half-closed connection fails the next request).
 KEEPALIVE_EXPIRY = 15.0
@@ -119,11 +118,6 @@ STREAM_TIMEOUT = httpx.Timeout(
     write=WRITE_TIMEOUT,
     pool=POOL_TIMEOUT,
 )
-LIMITS = httpx.Limits(
-    max_connections=MAX_CONNECTIONS,
-    max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
-    keepalive_expiry=KEEPALIVE_EXPIRY,
-)
 
 
 # =========================================================================================
@@ -141,12 +135,13 @@ _test_transport: httpx.AsyncBaseTransport | None = None
 def _new_client() -> httpx.AsyncClient:
     return httpx.AsyncClient(
         timeout=DEFAULT_TIMEOUT,
-        limits=LIMITS,
         # Never follow redirects: a redirect to another host would carry the key with it.
         # A 3xx is mapped to an error asking the admin to check the base URL.
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
-        transport=_test_transport or ShardedTransport(limits=LIMITS),
+        # Small pools filled one after the other, idle connections kept (aiadmin/adapters/pool.py).
+        transport=_test_transport
+        or ShardedTransport(max_connections=MAX_CONNECTIONS, keepalive_expiry=KEEPALIVE_EXPIRY),
     )
 
 

@@ -21,10 +21,11 @@ SHARD_CONNECTIONS = 8
 
 
 class ShardedTransport(httpx.AsyncBaseTransport):
-    def __init__(self, *, limits: httpx.Limits, shard_connections: int = SHARD_CONNECTIONS) -> None:
-        total = limits.max_connections or shard_connections
-        self._count = max(1, -(-total // shard_connections))  # ceiling division
-        shard_size = min(total, shard_connections)
+    def __init__(
+        self, *, max_connections: int, keepalive_expiry: float | None, shard_connections: int = SHARD_CONNECTIONS
+    ) -> None:
+        self._count = max(1, -(-max_connections // shard_connections))  # ceiling division
+        shard_size = min(max_connections, shard_connections)
         self._shard_limits = httpx.Limits(
             max_connections=shard_size,
             # httpcore closes an idle connection whenever the pool holds more connections *in
@@ -32,7 +33,7 @@ class ShardedTransport(httpx.AsyncBaseTransport):
             # connection as it ends and the next request would dial again. Idle connections
             # still go after ``keepalive_expiry``.
             max_keepalive_connections=shard_size,
-            keepalive_expiry=limits.keepalive_expiry,
+            keepalive_expiry=keepalive_expiry,
         )
         self._capacity = self._shard_limits.max_connections
         # Loading the CA bundle costs tens of milliseconds: once, shared by every pool.

@@ -26,7 +26,7 @@ def stream_request(client: httpx.AsyncClient, fake: FakeProviderServer) -> httpx
 
 
 async def test_sequential_requests_stay_on_the_first_pool(fake):
-    transport = ShardedTransport(limits=httpx.Limits(max_connections=8), shard_connections=2)
+    transport = ShardedTransport(max_connections=8, keepalive_expiry=5.0, shard_connections=2)
     async with httpx.AsyncClient(transport=transport) as client:
         for _ in range(5):
             response = await client.get(f"{fake.openai_base_url}/models", headers=HEADERS)
@@ -35,7 +35,7 @@ async def test_sequential_requests_stay_on_the_first_pool(fake):
 
 
 async def test_concurrent_streams_spill_into_a_second_pool_and_free_their_slots_on_close(fake):
-    transport = ShardedTransport(limits=httpx.Limits(max_connections=4), shard_connections=2)
+    transport = ShardedTransport(max_connections=4, keepalive_expiry=5.0, shard_connections=2)
     async with httpx.AsyncClient(transport=transport) as client:
         responses = [await client.send(stream_request(client, fake), stream=True) for _ in range(3)]
         assert transport.in_flight == (2, 1)
@@ -47,7 +47,7 @@ async def test_concurrent_streams_spill_into_a_second_pool_and_free_their_slots_
 
 
 async def test_a_failed_request_frees_its_slot(fake):
-    transport = ShardedTransport(limits=httpx.Limits(max_connections=2), shard_connections=2)
+    transport = ShardedTransport(max_connections=2, keepalive_expiry=5.0, shard_connections=2)
     async with httpx.AsyncClient(transport=transport) as client:
         with pytest.raises(httpx.ConnectError):
             await client.get("http://127.0.0.1:9/unreachable")
@@ -55,7 +55,7 @@ async def test_a_failed_request_frees_its_slot(fake):
 
 
 async def test_the_total_limit_holds_when_every_pool_is_full(fake):
-    transport = ShardedTransport(limits=httpx.Limits(max_connections=2), shard_connections=1)
+    transport = ShardedTransport(max_connections=2, keepalive_expiry=5.0, shard_connections=1)
     timeout = httpx.Timeout(5.0, pool=0.2)
     async with httpx.AsyncClient(transport=transport, timeout=timeout) as client:
         open_streams = [await client.send(stream_request(client, fake), stream=True) for _ in range(2)]
