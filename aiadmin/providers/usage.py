@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from aiadmin.adapters.errors import LimitExceededError
@@ -166,7 +167,9 @@ def usage_record_many(*, entries: Sequence[LedgerEntry]) -> list[AIRequestLog]:
     with transaction.atomic():
         AIRequestLog.objects.bulk_create(rows)
         for (model_class, pk), (calls, last_used) in bumps.items():
-            model_class.objects.filter(pk=pk).update(total_requests=F("total_requests") + calls, last_used_at=last_used)
+            # Never backwards: another worker may write an older batch after this one.
+            latest = Greatest(Coalesce(F("last_used_at"), Value(last_used)), Value(last_used))
+            model_class.objects.filter(pk=pk).update(total_requests=F("total_requests") + calls, last_used_at=latest)
         for (pk, month), calls in month_counts.items():
             AdminProviderSettings.objects.filter(pk=pk).update(**_count_in_month(month, calls))
     return rows

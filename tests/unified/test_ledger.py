@@ -4,6 +4,7 @@ every row lands, and the counters add up to the calls."""
 from __future__ import annotations
 
 import asyncio
+import datetime
 import logging
 
 import pytest
@@ -95,3 +96,13 @@ async def test_a_failed_write_is_logged_and_later_calls_are_still_written(script
         await service.aflush()
     assert "Could not write 1 usage ledger row(s)" in caplog.text
     assert await AIRequestLog.objects.acount() == 1
+
+
+def test_an_older_batch_written_late_does_not_move_last_use_backwards(scripted_provider, staff_user):
+    provider = scripted_provider(shared_api_key=SHARED)
+    newer = entry(provider, staff_user)
+    older = LedgerEntry(**{**newer.__dict__, "created_at": newer.created_at - datetime.timedelta(minutes=5)})
+    usage_record_many(entries=[newer])
+    usage_record_many(entries=[older])  # e.g. another worker's batch, written after ours
+    provider = AIProvider.objects.get()
+    assert provider.last_used_at == newer.created_at and provider.total_requests == 2
