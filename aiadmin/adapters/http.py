@@ -762,3 +762,16 @@ def json_object(response: httpx.Response, *, provider: str | None) -> dict[str, 
     if not isinstance(payload, dict):
         raise MalformedResponseError("The provider's answer is not a JSON object.", provider=provider)
     return payload
+
+
+def url_origin(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an http(s) URL, default ports filled in; None when it is not
+    one. Two URLs with the same origin may receive the same key."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return parts.scheme, parts.hostname.lower(), port or (443 if parts.scheme == "https" else 80)

@@ -47,6 +47,7 @@ from .http import (
     auth_headers_and_params,
     get_client,
     send_with_retries,
+    url_origin,
 )
 from .openai import OpenAIAdapter
 from .sse import error_from_body
@@ -148,8 +149,8 @@ class HuggingFaceAdapter(OpenAIAdapter):
     def _key_may_go_to_hub(self) -> bool:
         """The key goes to the Hub only at huggingface.co or on the base URL's own origin, so
         editing ``hub_url`` cannot ship the stored key to another server."""
-        hub = _origin(self.hub_url)
-        return hub is not None and hub in (_origin(DEFAULT_HUB_URL), _origin(self.base_url))
+        hub = url_origin(self.hub_url)
+        return hub is not None and hub in (url_origin(DEFAULT_HUB_URL), url_origin(self.base_url))
 
     def _auth(self, *, with_key: bool = True) -> tuple[dict[str, str], dict[str, str]]:
         extra = self.config.get("extra_headers") or {}
@@ -402,17 +403,6 @@ class HuggingFaceAdapter(OpenAIAdapter):
 
 
 # ---------------------------------------------------------------------- helpers
-
-
-def _origin(url: str) -> tuple[str, str, int] | None:
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    return parts.scheme, parts.hostname.lower(), port or (443 if parts.scheme == "https" else 80)
 
 
 def _limit(value: Any) -> int:

@@ -73,6 +73,7 @@ from .http import (
     exception_from_transport_error,
     get_client,
     send_with_retries,
+    url_origin,
 )
 from .sse import SSEEvent, StreamEndedEarly, aiter_sse, error_from_body, event_payload, is_done
 from .types import (
@@ -500,7 +501,8 @@ class OpenAIAdapter(BaseAdapter):
             raise self._bad_url_setting(setting)
         if "://" not in path:
             return self._url("/" + path.lstrip("/"))
-        if _origin(path) is None or _origin(path) != _origin(self.base_url):
+        origin = url_origin(path)
+        if origin is None or origin != url_origin(self.base_url):
             raise self._bad_url_setting(setting)
         return path
 
@@ -582,17 +584,6 @@ class OpenAIAdapter(BaseAdapter):
 
 
 # ---------------------------------------------------------------------- payload helpers
-
-
-def _origin(url: str) -> tuple[str, str, int] | None:
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    return parts.scheme, parts.hostname.lower(), port or (443 if parts.scheme == "https" else 80)
 
 
 def _first_text(entry: Mapping[str, Any], *names: str) -> str | None:

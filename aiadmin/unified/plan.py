@@ -23,6 +23,14 @@ from aiadmin.providers.models import AdminProviderSettings, AIModel, AIProvider
 from aiadmin.providers.usage import quota_consume, quota_remaining
 
 
+def provider_adapter(provider: AIProvider, api_key: str | None) -> BaseAdapter:
+    """The provider's adapter, set up with its base URL, config and the key a call uses."""
+    adapter_class = registry.require(provider.adapter, provider=str(provider))
+    return adapter_class(
+        base_url=provider.api_base_url, api_key=api_key, config=provider.config or {}, provider_name=str(provider)
+    )
+
+
 @dataclass
 class CallPlan:
     admin: object
@@ -37,13 +45,7 @@ class CallPlan:
     remaining_quota: int | None = None
 
     def adapter(self) -> BaseAdapter:
-        adapter_class = registry.require(self.provider.adapter, provider=str(self.provider))
-        return adapter_class(
-            base_url=self.provider.api_base_url,
-            api_key=self.api_key,
-            config=self.provider.config or {},
-            provider_name=str(self.provider),
-        )
+        return provider_adapter(self.provider, self.api_key)
 
     @property
     def secrets(self) -> tuple[str, ...]:

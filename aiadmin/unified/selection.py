@@ -23,6 +23,7 @@ from aiadmin.providers.access import ModelAccessState, access_api_key, access_de
 from aiadmin.providers.models import AdminProviderSettings, AIModel, AIProvider
 from aiadmin.providers.services import aimodel_select
 
+from .plan import provider_adapter
 from .results import AvailableModel, BrowsedModel
 
 
@@ -35,13 +36,7 @@ class ProviderContext:
     key_source: str = "none"
 
     def adapter(self) -> BaseAdapter:
-        adapter_class = registry.require(self.provider.adapter, provider=str(self.provider))
-        return adapter_class(
-            base_url=self.provider.api_base_url,
-            api_key=self.api_key,
-            config=self.provider.config or {},
-            provider_name=str(self.provider),
-        )
+        return provider_adapter(self.provider, self.api_key)
 
 
 @dataclass(frozen=True)
