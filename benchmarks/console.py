@@ -10,7 +10,6 @@ requests. It uses a throwaway SQLite database unless DATABASE_URL is set.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import platform
 import sys
@@ -23,6 +22,8 @@ import uvloop
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from tests.asgi_request import asgi_get  # noqa: E402  (the repository root is on the path now)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -98,43 +99,13 @@ def seed(providers: int, models: int):
     return admin, first
 
 
-async def asgi_get(application, path: str, headers: list[tuple[bytes, bytes]]) -> int:
-    """One GET through the ASGI application; returns the status once the body is sent."""
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
-        "headers": [(b"host", b"127.0.0.1"), *headers], "server": ("127.0.0.1", 8000), "client": ("127.0.0.1", 50000),
-    }
-    status = 0
-    request_sent = False
-    finished = asyncio.Event()
-
-    async def receive():
-        nonlocal request_sent
-        if not request_sent:
-            request_sent = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await finished.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message):
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-        elif not message.get("more_body"):
-            finished.set()
-
-    await application(scope, receive, send)
-    return status
-
-
 async def timed(application, path: str, count: int, headers, before=None) -> list[float]:
     timings = []
     for _ in range(count):
         if before is not None:
             before()
         started = time.perf_counter()
-        status = await asgi_get(application, path, headers)
+        status = await asgi_get(application, path, host="127.0.0.1", headers=headers)
         timings.append(time.perf_counter() - started)
         assert status == 200, status
     return timings

@@ -11,33 +11,7 @@ from django.core.signals import request_finished, request_started
 from django.db import connection
 
 from aiadmin.handler import ASGIHandler
-
-
-async def get(application, path: str) -> int:
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
-        "headers": [(b"host", b"testserver")], "server": ("testserver", 80), "client": ("127.0.0.1", 5000),
-    }
-    messages = []
-    request_sent = False
-    done = asyncio.Event()
-
-    async def receive():
-        nonlocal request_sent
-        if not request_sent:
-            request_sent = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await done.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message):
-        messages.append(message)
-        if message["type"] == "http.response.body" and not message.get("more_body"):
-            done.set()
-
-    await application(scope, receive, send)
-    return messages[0]["status"]
+from tests.asgi_request import asgi_get
 
 
 @pytest.fixture
@@ -61,7 +35,7 @@ def record_threads():
 async def test_concurrent_requests_share_a_fixed_pool_of_sync_threads(settings, record_threads):
     settings.AIADMIN_ASGI_SYNC_THREADS = 2
     application = ASGIHandler()
-    statuses = await asyncio.gather(*(get(application, "/admin/login/") for _ in range(6)))
+    statuses = await asyncio.gather(*(asgi_get(application, "/admin/login/") for _ in range(6)))
     assert statuses == [200] * 6
     names = {name for _, name in record_threads}
     assert len(record_threads) == 12
@@ -82,9 +56,9 @@ async def test_the_database_connection_of_a_sync_thread_outlives_the_request(set
     def connection_id() -> int | None:
         return id(connection.connection) if connection.connection is not None else None
 
-    assert await get(application, "/admin/login/") == 200
+    assert await asgi_get(application, "/admin/login/") == 200
     first = executor.submit(connection_id).result()
-    assert await get(application, "/admin/login/") == 200
+    assert await asgi_get(application, "/admin/login/") == 200
     request_started.disconnect(query)
     assert first is not None and executor.submit(connection_id).result() == first
     executor.submit(lambda: connection.close()).result()
