@@ -111,7 +111,7 @@ class AnthropicAdapter(BaseAdapter):
         client = get_client()
         http_request = client.build_request(
             "POST", self._url(MESSAGES_PATH), content=_encode(body), headers=self._headers(),
-            timeout=STREAM_TIMEOUT,
+            timeout=STREAM_TIMEOUT, extensions=self.network_policy,
         )
         response = await send_with_retries(
             lambda: client.send(http_request, stream=True),
@@ -282,7 +282,9 @@ class AnthropicAdapter(BaseAdapter):
         client = get_client()
         headers = self._headers()
         response = await send_with_retries(
-            lambda: client.get(url, params=params, headers=headers, timeout=DEFAULT_TIMEOUT),
+            lambda: client.get(
+                url, params=params, headers=headers, timeout=DEFAULT_TIMEOUT, extensions=self.network_policy
+            ),
             provider=self.provider_name,
             secrets=(self.api_key,),
         )
@@ -292,7 +294,9 @@ class AnthropicAdapter(BaseAdapter):
         client = get_client()
         url, headers, content = self._url(path), self._headers(), _encode(body)
         response = await send_with_retries(
-            lambda: client.post(url, content=content, headers=headers, timeout=DEFAULT_TIMEOUT),
+            lambda: client.post(
+                url, content=content, headers=headers, timeout=DEFAULT_TIMEOUT, extensions=self.network_policy
+            ),
             provider=self.provider_name,
             secrets=(self.api_key,),
         )

@@ -21,6 +21,7 @@ from .types import (
     TranscriptionRequest,
     Usage,
 )
+from .urlguard import request_policy
 
 
 class BaseAdapter:
@@ -49,6 +50,12 @@ class BaseAdapter:
         self.api_key = api_key
         self.config: Mapping[str, Any] = config or {}
         self.provider_name = provider_name or self.label
+
+    @property
+    def network_policy(self) -> dict[str, Any]:
+        """Request extensions for every request this adapter sends: whether the provider's
+        config allows private-network addresses (the shared transport enforces it)."""
+        return request_policy(allow_private_network=self.config.get("allow_private_network") is True)
 
     def __repr__(self) -> str:  # never show the key
         return f"<{type(self).__name__} {self.base_url!r}>"

@@ -251,6 +251,7 @@ class GeminiAdapter(BaseAdapter):
             content=_encode(self._chat_body(request)),
             headers=self._headers(),
             timeout=STREAM_TIMEOUT,
+            extensions=self.network_policy,
         )
         response = await send_with_retries(
             lambda: client.send(http_request, stream=True),
@@ -529,7 +530,9 @@ class GeminiAdapter(BaseAdapter):
         client = get_client()
         headers = self._headers()
         response = await send_with_retries(
-            lambda: client.get(url, params=params, headers=headers, timeout=DEFAULT_TIMEOUT),
+            lambda: client.get(
+                url, params=params, headers=headers, timeout=DEFAULT_TIMEOUT, extensions=self.network_policy
+            ),
             provider=self.provider_name,
             secrets=(self.api_key,),
         )
@@ -544,7 +547,9 @@ class GeminiAdapter(BaseAdapter):
         headers, content = self._headers(), _encode(body)
         timeout = MEDIA_TIMEOUT if media else DEFAULT_TIMEOUT
         response = await send_with_retries(
-            lambda: client.post(url, content=content, headers=headers, timeout=timeout),
+            lambda: client.post(
+                url, content=content, headers=headers, timeout=timeout, extensions=self.network_policy
+            ),
             provider=self.provider_name,
             secrets=(self.api_key,),
             media=media,

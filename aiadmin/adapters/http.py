@@ -24,6 +24,12 @@ What lives here, and how adapters use it:
   It returns only a 2xx response (for ``stream=True`` the body is still open: close it with
   ``await response.aclose()`` in a ``finally``) and raises the mapped error otherwise. The
   callable must build a fresh request (or reuse one whose body is bytes) on every call.
+* **Address policy**: every request passes ``extensions=self.network_policy``
+  (:attr:`BaseAdapter.network_policy`, from the provider's ``allow_private_network``); the
+  shared transport resolves each new connection's host once, refuses non-public addresses
+  unless the request is marked, and dials what it checked (aiadmin/adapters/urlguard.py). An
+  unmarked request gets the strict policy. A refusal is raised as :class:`ConfigurationError`
+  from ``client.send`` itself; :func:`send_with_retries` fills in the provider.
 * **Auth**: :func:`auth_headers_and_params` turns a provider's ``auth`` config and key into
   headers and query params.
 """
@@ -676,6 +682,12 @@ async def send_with_retries(
     while True:
         try:
             response = await send()
+        except AIAdminError as err:
+            # Raised inside the transport (the URL guard refused the address): the transport
+            # does not know which provider the request was for.
+            if err.provider is None:
+                err.provider = provider
+            raise
         except httpx.HTTPError as err:
             mapped = exception_from_transport_error(
                 err, provider=provider, secrets=secrets, media=media

@@ -189,7 +189,9 @@ class HuggingFaceAdapter(OpenAIAdapter):
 
         def send() -> Any:
             return client.send(
-                client.build_request(method, target, headers=all_headers, timeout=timeout, **content)
+                client.build_request(
+                    method, target, headers=all_headers, timeout=timeout, extensions=self.network_policy, **content
+                )
             )
 
         return await send_with_retries(send, provider=self.provider_name, secrets=self._secrets, media=media)

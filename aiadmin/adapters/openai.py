@@ -34,8 +34,9 @@ Everything provider-specific comes from the provider row's ``config`` (all keys 
     ``"b64_json"`` by default; ``null`` omits the field for servers that reject it. Never sent
     for ``gpt-image`` models, which always answer in base64 and reject the field.
 ``allow_private_network``
-    Also decides whether an image URL returned by the provider may point at a loopback or
-    private address.
+    Lets requests reach loopback and private-network addresses (checked when each connection
+    is made, aiadmin/adapters/urlguard.py); also decides whether an image URL returned by the
+    provider may point at one.
 """
 
 from __future__ import annotations
@@ -358,7 +359,9 @@ class OpenAIAdapter(BaseAdapter):
         client = get_client()
         try:
             response = await send_with_retries(
-                lambda: client.send(client.build_request("GET", url, timeout=MEDIA_TIMEOUT), stream=True),
+                lambda: client.send(
+                    client.build_request("GET", url, timeout=MEDIA_TIMEOUT, extensions=self.network_policy), stream=True
+                ),
                 provider=self.provider_name,
                 secrets=self._secrets,
                 media=True,
@@ -367,6 +370,13 @@ class OpenAIAdapter(BaseAdapter):
                 data = await self._read_capped(response, MAX_IMAGE_DOWNLOAD_BYTES)
             finally:
                 await response.aclose()
+        except ConfigurationError as err:
+            # The address guard refused the image host when connecting (its name resolved to a
+            # private address): a policy matter, not an upstream failure.
+            raise ConfigurationError(
+                f"The image was generated, but it was not downloaded from {host}: {err.message}",
+                provider=self.provider_name,
+            ) from err
         except AIAdminError as err:
             # Generated (and paid for), so the caller must not retry the generation blindly.
             failure = UpstreamError(
@@ -544,7 +554,9 @@ class OpenAIAdapter(BaseAdapter):
         client = get_client()
 
         def send() -> Any:
-            request = client.build_request(method, target, headers=headers, timeout=timeout, **content)
+            request = client.build_request(
+                method, target, headers=headers, timeout=timeout, extensions=self.network_policy, **content
+            )
             return client.send(request, stream=stream)
 
         return await send_with_retries(send, provider=self.provider_name, secrets=self._secrets, media=media)
