@@ -106,15 +106,19 @@ def make_provider(db):
     return make
 
 
-FAKE_DNS = {"localhost": ("127.0.0.1",), "intranet.corp.example": ("10.1.2.3",), "rebind.example": ("93.184.215.14", "127.0.0.1")}
+FAKE_DNS = {"localhost": ("127.0.0.1",)}
 
 
 @pytest.fixture(autouse=True)
 def _no_dns_lookups(monkeypatch):
-    """Tests never ask a resolver: names resolve from this table (public address otherwise)."""
+    """Tests never ask a resolver, and the URL guard dials only what it resolved: names resolve
+    from this table (loopback only) and any other name fails to resolve, as with no network.
+    Tests that script names use tests/fake_network.py."""
 
     async def resolve(host: str, port: int) -> tuple[str, ...]:
-        return FAKE_DNS.get(host, ("93.184.215.14",))
+        if host in FAKE_DNS:
+            return FAKE_DNS[host]
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known (tests resolve no names)")
 
     monkeypatch.setattr("aiadmin.adapters.urlguard._resolve", resolve)
 

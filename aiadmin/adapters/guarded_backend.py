@@ -52,7 +52,7 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
             # Unresolvable: the same as any failed connect (mapped, and retried like one).
             raise httpcore.ConnectError(err.message) from err
         options = list(socket_options or ())
-        failure: Exception | None = None
+        failure: Exception = httpcore.ConnectError(f"{host} resolved to no address.")
         for address in addresses:
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
@@ -63,7 +63,6 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
                 )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as err:
                 failure = err  # try the next address the name resolved to
-        assert failure is not None  # addresses_to_dial never returns an empty tuple
         raise failure
 
     async def connect_unix_socket(
