@@ -15,8 +15,11 @@ import os
 import httpx
 
 from aiadmin.adapters.pool import ShardedTransport
+from aiadmin.adapters.urlguard import request_policy
 
 UPSTREAM = os.environ.get("BARE_UPSTREAM", "")
+# The fake provider listens on loopback, which the URL guard allows only when asked to.
+PRIVATE = request_policy(allow_private_network=True)
 MODEL = os.environ.get("BARE_MODEL", "")
 _client: httpx.AsyncClient | None = None
 
@@ -39,7 +42,9 @@ async def app(scope, receive, send) -> None:
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
     body = {"model": MODEL, "stream": True, "messages": [{"role": "user", "content": "Stream, please."}]}
     headers = {"Authorization": "Bearer test-key"}
-    async with _client.stream("POST", f"{UPSTREAM}/chat/completions", json=body, headers=headers) as response:
+    async with _client.stream(
+        "POST", f"{UPSTREAM}/chat/completions", json=body, headers=headers, extensions=PRIVATE
+    ) as response:
         async for line in response.aiter_lines():
             if not line.startswith("data: ") or line == "data: [DONE]":
                 continue
