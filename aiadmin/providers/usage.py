@@ -43,11 +43,12 @@ def _count_in_month(month: dt.date, calls: int = 1):
     }
 
 
-def quota_consume(*, limit_row: AdminProviderLimit, provider: AIProvider) -> int:
+def quota_consume(*, limit_row: AdminProviderLimit, provider: AIProvider) -> int | None:
     """Count one request against the monthly limit, or raise if none is left.
 
     One conditional UPDATE: the database re-checks the condition on the locked row, so
-    concurrent calls can never take more than the limit. Returns the requests left after it.
+    concurrent calls can never take more than the limit. Returns the requests left after it
+    (None if a superadmin removed the limit meanwhile).
     """
     month = month_start()
     room = Q(usage_month=month, usage_month_requests__lt=F("monthly_limit")) | (
@@ -59,11 +60,10 @@ def quota_consume(*, limit_row: AdminProviderLimit, provider: AIProvider) -> int
         .update(**_count_in_month(month))
     )
     # The stored limit, not the one loaded with the plan: a superadmin may just have changed it.
-    limit, used = (
-        AdminProviderLimit.objects.filter(pk=limit_row.pk)
-        .values_list("monthly_limit", "usage_month_requests")
-        .first()
-    ) or (limit_row.monthly_limit, 0)
+    stored = AdminProviderLimit.objects.filter(pk=limit_row.pk).values_list("monthly_limit", "usage_month_requests").first()
+    if stored is None or stored[0] is None:
+        return None
+    limit, used = stored
     if not updated:
         resets = next_month_start(month)
         raise LimitExceededError(
@@ -71,7 +71,7 @@ def quota_consume(*, limit_row: AdminProviderLimit, provider: AIProvider) -> int
             f"{resets:%d %B %Y}; a superadmin can raise it under “Monthly limits”.",
             provider=str(provider),
         )
-    return max((limit or 0) - used, 0)
+    return max(limit - used, 0)
 
 
 def quota_used(*, limit_row: AdminProviderLimit) -> int:

@@ -129,3 +129,9 @@ def test_a_superadmin_raising_the_limit_lets_calls_through_again(superuser_clien
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert service.chat("hi", staff_user, provider_slug=used_up.provider.slug).info.remaining_quota == 0
+
+
+def test_my_settings_page_shows_my_limit_read_only(staff_client, used_up):
+    html = staff_client.get(reverse("admin:providers_adminprovidersettings_change", args=[used_up.pk])).content.decode()
+    assert "0 of 2 requests left this month" in html
+    assert 'name="monthly_limit"' not in html and 'name="provider"' not in html

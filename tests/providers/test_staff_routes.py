@@ -17,6 +17,7 @@ Routes audited (admin site, ``/admin/``):
 - AIRequestLog: ``delete_selected`` (the ledger is never edited by hand).
 - User and Group: change (making oneself a superuser), add, even for a staff account that was
   granted Django's model permissions on them.
+- History pages: read-only; another admin's settings or limit history is a 403.
 - No inlines and no Unfold row/detail/list actions are registered (``actions_row`` etc. are
   empty); a posted action that is not offered to the user is a 403 on every admin of the app.
 """
@@ -237,6 +238,12 @@ def test_settings_delete_selected_over_another_admins_row_deletes_nothing(staff_
     )
     assert response.status_code in (200, 302)
     assert snapshot() == before
+
+
+def test_history_of_another_admins_rows_is_forbidden(staff_client, other_staff_user, world):
+    theirs_limit = AdminProviderLimit.objects.create(admin=other_staff_user, provider=world["provider"], monthly_limit=1)
+    for name, pk in (("adminprovidersettings", world["theirs"].pk), ("adminproviderlimit", theirs_limit.pk)):
+        assert staff_client.get(reverse(f"admin:providers_{name}_history", args=[pk])).status_code == 403
 
 
 # --- users and groups ------------------------------------------------------------------------

@@ -103,3 +103,22 @@ def test_fifty_concurrent_calls_one_below_the_limit_let_exactly_one_through(limi
     assert len(scripted_adapter.calls) == 1
     row.refresh_from_db()
     assert row.usage_month_requests == 10
+
+
+def test_a_limit_lifted_between_plan_and_count_lets_the_call_through_and_counts_it(limited, staff_user, monkeypatch):
+    from aiadmin.unified import plan as plan_module
+
+    row = limited(limit=1, used=1)
+    resolve = plan_module.plan_resolve
+    # The sync twin writes the ledger before it returns, so the counter below is final.
+
+    def resolve_then_lift(**kwargs):
+        resolved = resolve(**kwargs)
+        AdminProviderLimit.objects.filter(pk=row.pk).update(monthly_limit=None)  # a superadmin, meanwhile
+        return resolved
+
+    monkeypatch.setattr("aiadmin.unified.service.plan_resolve", resolve_then_lift)
+    reply = service.chat("hi", staff_user, provider_slug=row.provider.slug)
+    assert reply.info.remaining_quota is None
+    row.refresh_from_db()
+    assert row.usage_month_requests == 2
