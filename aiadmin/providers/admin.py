@@ -12,7 +12,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group, User
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
@@ -238,7 +238,7 @@ class OwnRowsAdminMixin(RequestFreeAdminMixin):
             try:
                 if base.filter(**{field.name: field.to_python(object_id)}).exists():
                     raise PermissionDenied
-            except (ValueError, TypeError):
+            except (ValidationError, ValueError, TypeError):  # a malformed id: "missing", as Django says
                 return None
         return obj
 

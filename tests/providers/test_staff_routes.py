@@ -246,6 +246,12 @@ def test_history_of_another_admins_rows_is_forbidden(staff_client, other_staff_u
         assert staff_client.get(reverse(f"admin:providers_{name}_history", args=[pk])).status_code == 403
 
 
+@pytest.mark.parametrize("name", ["adminprovidersettings", "adminproviderlimit"])
+def test_a_malformed_id_is_not_found_never_a_500(staff_client, name):
+    response = staff_client.get(f"/admin/providers/{name}/abc/change/")
+    assert response.status_code in (302, 404)
+
+
 # --- users and groups ------------------------------------------------------------------------
 
 
