@@ -75,6 +75,12 @@ def test_make_active_action_with_the_button_index_is_refused(staff_client, world
     refused_and_unchanged(response, before)
 
 
+def test_make_active_still_works_for_a_superuser(superuser_client, world):
+    response = superuser_client.post(changelist("aimodel"), {"action": "make_active", "_selected_action": [world["other"].pk]})
+    assert response.status_code == 302
+    assert AIModel.objects.get(is_active=True).model_id == "staff-wish"
+
+
 def test_make_active_is_not_offered_to_staff(staff_client, world):
     html = staff_client.get(changelist("aimodel")).content.decode()
     assert "make_active" not in html
