@@ -315,10 +315,10 @@ class AdminProviderSettingsAdmin(OwnRowsAdminMixin, ModelAdmin):
     @display(description="Monthly limit")
     def monthly_limit_state(self, obj: AdminProviderSettings) -> str:
         limit = AdminProviderLimit.objects.filter(admin_id=obj.admin_id, provider_id=obj.provider_id).first()
-        return limit_summary(limit) if limit is not None else "None (set by a superadmin under “Monthly limits”)"
+        return _limit_summary(limit) if limit is not None else "None (set by a superadmin under “Monthly limits”)"
 
 
-def limit_summary(limit: AdminProviderLimit) -> str:
+def _limit_summary(limit: AdminProviderLimit) -> str:
     if limit.monthly_limit is None:
         return "Unlimited"
     return f"{quota_remaining(limit_row=limit)} of {limit.monthly_limit} requests left this month"

@@ -47,8 +47,8 @@ def quota_consume(*, limit_row: AdminProviderLimit, provider: AIProvider) -> int
     """Count one request against the monthly limit, or raise if none is left.
 
     One conditional UPDATE: the database re-checks the condition on the locked row, so
-    concurrent calls can never take more than the limit. Returns the requests left after it
-    (None if a superadmin removed the limit meanwhile).
+    concurrent calls can never take more than the limit. Returns the requests left after it,
+    None if a superadmin lifted the limit meanwhile (the call is counted all the same).
     """
     month = month_start()
     room = Q(usage_month=month, usage_month_requests__lt=F("monthly_limit")) | (
@@ -61,9 +61,13 @@ def quota_consume(*, limit_row: AdminProviderLimit, provider: AIProvider) -> int
     )
     # The stored limit, not the one loaded with the plan: a superadmin may just have changed it.
     stored = AdminProviderLimit.objects.filter(pk=limit_row.pk).values_list("monthly_limit", "usage_month_requests").first()
-    if stored is None or stored[0] is None:
-        return None
+    if stored is None:
+        return None  # the limit was deleted: nothing left to count on
     limit, used = stored
+    if limit is None:
+        if not updated:  # made unlimited: counted like any unlimited call
+            AdminProviderLimit.objects.filter(pk=limit_row.pk).update(**_count_in_month(month))
+        return None
     if not updated:
         resets = next_month_start(month)
         raise LimitExceededError(

@@ -211,5 +211,4 @@ def plan_consume_quota(plan: CallPlan) -> None:
         plan.remaining_quota = quota_consume(limit_row=plan.limit_row, provider=plan.provider)
     except AIAdminError as err:
         raise _refuse(err, provider=plan.provider, slug=plan.provider.slug, model_id=plan.model_id, key_source=plan.decision.key_source) from err
-    # None: the limit was lifted meanwhile, so nothing was counted and the ledger counts it.
-    plan.counted_against_limit = plan.remaining_quota is not None
+    plan.counted_against_limit = True
