@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.core.exceptions import PermissionDenied
 from unfold.widgets import UnfoldBooleanWidget
 
 from aiadmin.providers.access import AccessDecision, access_decide, provider_needs_key
@@ -39,6 +40,16 @@ class PersonalKeyForm(AdminProviderSettingsForm):
         model = AdminProviderSettings
         fields = ("use_shared_api",)
         widgets = {"use_shared_api": UnfoldBooleanWidget()}
+
+
+def shared_key_save(*, user, form: SharedKeyForm) -> AIProvider:
+    """Save a valid shared-key form: the shared key and the sharing policy are the
+    superadmins' call, refused here for anyone else whatever view called."""
+    if not (user.is_active and user.is_superuser):
+        raise PermissionDenied("Only superadmins set the shared key and the sharing policy.")
+    provider = form.save()
+    change_log(user=user, obj=provider, form=form, secret="shared_api_key", label="shared key")
+    return provider
 
 
 def settings_row_for(*, admin, provider: AIProvider) -> AdminProviderSettings:

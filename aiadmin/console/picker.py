@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
 
-from aiadmin.providers.models import AdminProviderSettings
+from aiadmin.providers.models import AdminProviderLimit
 from aiadmin.providers.usage import quota_remaining
 from aiadmin.unified import AvailableModel, UnifiedAIService
 
@@ -67,10 +67,10 @@ def choice_label(model: AvailableModel) -> str:
 
 def quota_by_provider(admin, slugs: Iterable[str]) -> dict[str, int | None]:
     """Remaining monthly requests per provider slug, for the providers where a limit is set."""
-    rows = AdminProviderSettings.objects.filter(
+    rows = AdminProviderLimit.objects.filter(
         admin=admin, provider__slug__in=list(slugs), monthly_limit__isnull=False
     ).select_related("provider")
-    return {row.provider.slug: quota_remaining(settings_row=row) for row in rows}
+    return {row.provider.slug: quota_remaining(limit_row=row) for row in rows}
 
 
 async def model_choices(capability: str, admin) -> list[ModelChoice]:

@@ -1,6 +1,10 @@
-"""Unfold admin for the four models. Superusers manage providers, shared keys and limits;
-staff see providers read-only and manage only their own settings. Permissions are checked
-here (the view layer), never only in templates."""
+"""Unfold admin for the providers app. Superusers manage providers, shared keys, selected
+models and limits; staff see providers and models read-only, manage only their own settings
+(personal key, shared-key choice, preferences) and see their own limits and usage.
+Permissions are checked here (the view layer), never only in templates.
+
+ModelAdmin instances are shared by every request and thread: nothing request-specific is ever
+stored on them (see :class:`RequestFreeAdminMixin`)."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group, User
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
@@ -17,16 +21,47 @@ from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationFo
 from aiadmin.adapters.types import CAPABILITIES
 
 from .fields import Ciphertext
-from .forms import AdminProviderSettingsForm, AIProviderForm
-from .models import AdminProviderSettings, AIModel, AIProvider, AIRequestLog
+from .forms import AdminProviderLimitForm, AdminProviderSettingsForm, AIProviderForm
+from .models import AdminProviderLimit, AdminProviderSettings, AIModel, AIProvider, AIRequestLog
 from .services import aimodel_select
+from .usage import limit_create, quota_remaining, quota_used
 
 
 def _is_staff(request) -> bool:
     return request.user.is_active and request.user.is_staff
 
 
-class SuperuserEditsStaffViewsMixin:
+def _is_superuser(request) -> bool:
+    return request.user.is_active and request.user.is_superuser
+
+
+class RequestFreeAdminMixin:
+    """No request state on the shared instance, and no action a user may not run.
+
+    Unfold's ``changelist_view`` stores the request on the ModelAdmin (``self.request``),
+    which every thread shares; nothing reads it, and here it is dropped so nobody can start
+    to. A posted action that is not offered to the user (``permissions=`` on the action,
+    Django's own ``delete_selected`` needs delete permission) is a 403, not a POST Django
+    silently ignores.
+    """
+
+    @property
+    def request(self):
+        raise AttributeError("ModelAdmin instances are shared between requests: use the request argument.")
+
+    @request.setter
+    def request(self, value) -> None:
+        pass
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "POST":
+            offered = self.get_actions(request)
+            if any(name and name not in offered for name in request.POST.getlist("action")):
+                raise PermissionDenied
+        return super().changelist_view(request, extra_context)
+
+
+class SuperuserEditsStaffViewsMixin(RequestFreeAdminMixin):
     """Staff may look; only superusers add, change or delete."""
 
     def has_module_permission(self, request):
@@ -36,13 +71,13 @@ class SuperuserEditsStaffViewsMixin:
         return _is_staff(request)
 
     def has_add_permission(self, request):
-        return request.user.is_superuser
+        return _is_superuser(request)
 
     def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
+        return _is_superuser(request)
 
     def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
+        return _is_superuser(request)
 
 
 class CapabilityFilter(admin.SimpleListFilter):
@@ -122,12 +157,22 @@ class AIProviderAdmin(SuperuserEditsStaffViewsMixin, ModelAdmin):
     def capability_list(self, obj: AIProvider) -> str:
         return ", ".join(obj.supported_capabilities) or "—"
 
+    def get_list_display(self, request):
+        # Which column is shown is decided per request; neither column depends on who asks.
+        list_display = super().get_list_display(request)
+        if _is_superuser(request):
+            return tuple("shared_key_hint" if name == "shared_key_state" else name for name in list_display)
+        return list_display
+
     @display(description="Shared key")
     def shared_key_state(self, obj: AIProvider) -> str:
-        if not obj.shared_api_key:
-            return "Not set"
-        # Staff learn that a key exists, nothing more.
-        return obj.shared_key_hint if self._request_is_superuser else "Set"
+        # What staff see: that a key exists, nothing more.
+        return "Set" if obj.shared_api_key else "Not set"
+
+    @display(description="Shared key")
+    def shared_key_hint(self, obj: AIProvider) -> str:
+        # Superusers only (get_list_display): the masked hint.
+        return obj.shared_key_hint if obj.shared_api_key else "Not set"
 
     @display(description="Key check")
     def key_status(self, obj: AIProvider) -> str:
@@ -135,14 +180,6 @@ class AIProviderAdmin(SuperuserEditsStaffViewsMixin, ModelAdmin):
             return "Not checked yet"
         verdict = "Works" if obj.key_validation_ok else "Failed"
         return f"{verdict} ({obj.key_validated_at:%Y-%m-%d %H:%M}): {obj.key_validation_message}"
-
-    def changelist_view(self, request, extra_context=None):
-        self._request_is_superuser = request.user.is_superuser
-        return super().changelist_view(request, extra_context)
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        self._request_is_superuser = request.user.is_superuser
-        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         stored_key_untouched = isinstance(obj.shared_api_key, Ciphertext)
@@ -172,7 +209,10 @@ class AIModelAdmin(SuperuserEditsStaffViewsMixin, ModelAdmin):
     readonly_fields = ("total_requests", "last_used_at", "selected_by", "selected_at", "created_at")
     actions = ["make_active"]
 
-    @action(description="Make active (the provider's previous model for the capability is deactivated)")
+    @action(
+        description="Make active (the provider's previous model for the capability is deactivated)",
+        permissions=["change"],  # superusers only; aimodel_select refuses anyone else as well
+    )
     def make_active(self, request, queryset):
         chosen = {}
         for model in queryset.select_related("provider"):
@@ -182,29 +222,23 @@ class AIModelAdmin(SuperuserEditsStaffViewsMixin, ModelAdmin):
         messages.success(request, f"{len(chosen)} model(s) made active.")
 
 
-@admin.register(AdminProviderSettings)
-class AdminProviderSettingsAdmin(ModelAdmin):
-    form = AdminProviderSettingsForm
-    list_display = ("provider", "admin", "personal_key_state", "use_shared_api", "monthly_limit", "is_active", "total_requests", "last_used_at")
-    list_filter = ("is_active", "use_shared_api", "provider")
-    search_fields = ("provider__name", "provider__slug", "admin__username")
-    list_select_related = ("provider", "admin")
-    readonly_fields = ("personal_key_state", "key_status", "total_requests", "last_used_at", "created_at", "updated_at")
+class OwnRowsAdminMixin(RequestFreeAdminMixin):
+    """Superusers see every row; staff only their own, and another admin's row by id is a
+    403 rather than "missing"."""
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         return queryset if request.user.is_superuser else queryset.filter(admin=request.user)
 
     def get_object(self, request, object_id, from_field=None):
-        # Another admin's settings are forbidden, not "missing": say so with a 403.
         obj = super().get_object(request, object_id, from_field)
         if obj is None and not request.user.is_superuser:
-            base = AdminProviderSettings.objects.all()
+            base = self.model._default_manager.all()
             field = base.model._meta.get_field(from_field) if from_field else base.model._meta.pk
             try:
                 if base.filter(**{field.name: field.to_python(object_id)}).exists():
                     raise PermissionDenied
-            except (ValueError, TypeError):
+            except (ValidationError, ValueError, TypeError):  # a malformed id: "missing", as Django says
                 return None
         return obj
 
@@ -216,6 +250,20 @@ class AdminProviderSettingsAdmin(ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return _is_staff(request) and self._owns(request, obj)
+
+
+@admin.register(AdminProviderSettings)
+class AdminProviderSettingsAdmin(OwnRowsAdminMixin, ModelAdmin):
+    """Staff edit their own rows: personal key, shared-key choice, preferences, on/off. Which
+    admin and provider a row is for is fixed once it exists (a personal key for one provider
+    must never be sent to another, nor handed to another admin); limits are elsewhere."""
+
+    form = AdminProviderSettingsForm
+    list_display = ("provider", "admin", "personal_key_state", "use_shared_api", "is_active", "total_requests", "last_used_at")
+    list_filter = ("is_active", "use_shared_api", "provider")
+    search_fields = ("provider__name", "provider__slug", "admin__username")
+    list_select_related = ("provider", "admin")
+    readonly_fields = ("personal_key_state", "key_status", "monthly_limit_state", "total_requests", "last_used_at", "created_at", "updated_at")
 
     def has_add_permission(self, request):
         return _is_staff(request)
@@ -231,24 +279,25 @@ class AdminProviderSettingsAdmin(ModelAdmin):
         if obj is not None:
             if obj.personal_api_key:
                 fields.insert(2, "clear_personal_api_key")
-            fields.append("key_status")
+            fields += ["key_status", "monthly_limit_state"]
         if request.user.is_superuser:
-            return ["admin", *fields, "monthly_limit"]
-        return [*fields, "monthly_limit"]
+            return ["admin", *fields]
+        return fields
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(self.readonly_fields)
-        if not request.user.is_superuser:
-            readonly.append("monthly_limit")  # limits are the superadmins' call
+        if obj is not None:
+            readonly += ["admin", "provider"]
         return readonly
 
     def get_form(self, request, obj=None, change=False, **kwargs):
+        # get_form builds a new class on every call: the attribute below is this request's.
         form = super().get_form(request, obj, change, **kwargs)
         form.current_user = None if request.user.is_superuser else request.user
         return form
 
     def save_model(self, request, obj, form, change):
-        if not request.user.is_superuser:
+        if not request.user.is_superuser and not change:
             obj.admin = request.user
         super().save_model(request, obj, form, change)
 
@@ -263,9 +312,68 @@ class AdminProviderSettingsAdmin(ModelAdmin):
         verdict = "Works" if obj.key_validation_ok else "Failed"
         return f"{verdict} ({obj.key_validated_at:%Y-%m-%d %H:%M}): {obj.key_validation_message}"
 
+    @display(description="Monthly limit")
+    def monthly_limit_state(self, obj: AdminProviderSettings) -> str:
+        limit = AdminProviderLimit.objects.filter(admin_id=obj.admin_id, provider_id=obj.provider_id).first()
+        return _limit_summary(limit) if limit is not None else "None (set by a superadmin under “Monthly limits”)"
+
+
+def _limit_summary(limit: AdminProviderLimit) -> str:
+    if limit.monthly_limit is None:
+        return "Unlimited"
+    return f"{quota_remaining(limit_row=limit)} of {limit.monthly_limit} requests left this month"
+
+
+@admin.register(AdminProviderLimit)
+class AdminProviderLimitAdmin(OwnRowsAdminMixin, ModelAdmin):
+    """Only superusers set limits; staff may look at their own."""
+
+    form = AdminProviderLimitForm
+    list_display = ("provider", "admin", "monthly_limit", "requests_this_month", "remaining")
+    list_filter = ("provider",)
+    search_fields = ("provider__name", "provider__slug", "admin__username")
+    list_select_related = ("provider", "admin")
+    readonly_fields = ("requests_this_month", "remaining", "created_at", "updated_at")
+
+    def has_add_permission(self, request):
+        return _is_superuser(request)
+
+    def has_change_permission(self, request, obj=None):
+        return _is_superuser(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return _is_superuser(request)
+
+    def get_fields(self, request, obj=None):
+        fields = ["admin", "provider", "monthly_limit"]
+        return fields if obj is None else [*fields, "requests_this_month", "remaining"]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(self.readonly_fields)
+        if obj is not None:
+            readonly += ["admin", "provider"]  # the counter belongs to this pair
+        return readonly
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+        else:
+            # This month's earlier calls count from the start (from the ledger).
+            created = limit_create(admin=obj.admin, provider=obj.provider, monthly_limit=obj.monthly_limit)
+            obj.pk, obj.usage_month, obj.usage_month_requests = created.pk, created.usage_month, created.usage_month_requests
+
+    @display(description="Requests this month")
+    def requests_this_month(self, obj: AdminProviderLimit) -> int:
+        return quota_used(limit_row=obj)
+
+    @display(description="Left this month")
+    def remaining(self, obj: AdminProviderLimit) -> str:
+        left = quota_remaining(limit_row=obj)
+        return "unlimited" if left is None else str(left)
+
 
 @admin.register(AIRequestLog)
-class AIRequestLogAdmin(ModelAdmin):
+class AIRequestLogAdmin(RequestFreeAdminMixin, ModelAdmin):
     list_display = (
         "created_at",
         "admin",
@@ -310,13 +418,34 @@ admin.site.unregister(User)
 admin.site.unregister(Group)
 
 
+class SuperuserOnlyAdminMixin(RequestFreeAdminMixin):
+    """Users and groups are the superadmins' alone, whatever model permissions a staff
+    account was granted: whoever edits users can make themselves a superuser. (Staff change
+    their own password through the admin site's password page, not here.)"""
+
+    def has_module_permission(self, request):
+        return _is_superuser(request)
+
+    def has_view_permission(self, request, obj=None):
+        return _is_superuser(request)
+
+    def has_add_permission(self, request):
+        return _is_superuser(request)
+
+    def has_change_permission(self, request, obj=None):
+        return _is_superuser(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return _is_superuser(request)
+
+
 @admin.register(User)
-class UserAdmin(BaseUserAdmin, ModelAdmin):
+class UserAdmin(SuperuserOnlyAdminMixin, BaseUserAdmin, ModelAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     change_password_form = AdminPasswordChangeForm
 
 
 @admin.register(Group)
-class GroupAdmin(BaseGroupAdmin, ModelAdmin):
+class GroupAdmin(SuperuserOnlyAdminMixin, BaseGroupAdmin, ModelAdmin):
     pass

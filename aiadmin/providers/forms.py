@@ -11,7 +11,7 @@ from unfold.widgets import UnfoldAdminPasswordWidget, UnfoldAdminSelectWidget, U
 
 from aiadmin.adapters.registry import registry
 
-from .models import AdminProviderSettings, AIProvider
+from .models import AdminProviderLimit, AdminProviderSettings, AIProvider
 
 _KEY_RE = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces
 
@@ -121,6 +121,12 @@ class AdminProviderSettingsForm(SecretFieldsFormMixin, forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if self.instance.pk is not None:
+            # A saved row stays with its admin and provider: re-pointing it would send the
+            # personal key to another provider or hand it to another admin.
+            for name in ("admin", "provider"):
+                if name in cleaned and cleaned[name] is not None and cleaned[name].pk != getattr(self.instance, f"{name}_id"):
+                    self.add_error(name, f"The {name} of saved settings cannot change; add settings for the other one instead.")
         provider = cleaned.get("provider") or (self.instance.provider if self.instance.provider_id else None)
         if provider is not None and cleaned.get("personal_api_key") and not provider.allow_personal_keys:
             self.add_error("personal_api_key", f"{provider} does not accept personal keys; its shared key is used.")
@@ -130,3 +136,16 @@ class AdminProviderSettingsForm(SecretFieldsFormMixin, forms.ModelForm):
             if duplicates.exists():
                 self.add_error("provider", f"Settings for {provider} exist already: edit those instead.")
         return cleaned
+
+
+class AdminProviderLimitForm(forms.ModelForm):
+    """A superadmin's monthly limit for one admin and provider (the counter is not editable)."""
+
+    class Meta:
+        model = AdminProviderLimit
+        fields = ("admin", "provider", "monthly_limit")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "admin" in self.fields:
+            self.fields["admin"].queryset = self.fields["admin"].queryset.filter(is_staff=True)

@@ -139,6 +139,10 @@ class AIModel(models.Model):
 
 
 class AdminProviderSettings(EncryptedSecretsMixin, models.Model):
+    """What an admin chooses for a provider: personal key, shared-key choice, preferences.
+    The admin may edit or delete it, so nothing a superadmin decides lives here: monthly
+    limits are :class:`AdminProviderLimit` rows."""
+
     admin = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ai_provider_settings"
     )
@@ -147,13 +151,6 @@ class AdminProviderSettings(EncryptedSecretsMixin, models.Model):
     use_shared_api = models.BooleanField(
         "use the shared key", default=False, help_text="Use the organisation's key even if a personal key is set."
     )
-    monthly_limit = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Requests per calendar month; empty means unlimited."
-    )
-    # Requests counted against monthly_limit: the month (its first day, in TIME_ZONE) and the
-    # count in it, updated by one conditional UPDATE so concurrent calls cannot overshoot.
-    usage_month = models.DateField(null=True, blank=True, editable=False)
-    usage_month_requests = models.PositiveIntegerField(default=0, editable=False)
     # Optional personal preference per capability: {"chat": "model-id", ...}.
     preferred_models = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=True)
@@ -179,6 +176,36 @@ class AdminProviderSettings(EncryptedSecretsMixin, models.Model):
     @property
     def personal_key_hint(self) -> str:
         return self.secret_hint("personal_api_key")
+
+
+class AdminProviderLimit(models.Model):
+    """A superadmin's monthly cap on one admin's requests to one provider, and the count that
+    enforces it. Apart from :class:`AdminProviderSettings` on purpose: deleting, switching off
+    or editing their own settings never lifts an admin's limit."""
+
+    admin = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ai_provider_limits")
+    provider = models.ForeignKey(AIProvider, on_delete=models.CASCADE, related_name="admin_limits")
+    monthly_limit = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Requests per calendar month; empty means unlimited (requests are still counted).",
+    )
+    # The month (its first day, in TIME_ZONE) and the requests counted in it, updated by one
+    # conditional UPDATE so concurrent calls cannot overshoot.
+    usage_month = models.DateField(null=True, blank=True, editable=False)
+    usage_month_requests = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "monthly limit"
+        ordering = ["provider__sort_order", "provider__name", "admin__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["admin", "provider"], name="adminproviderlimit_unique_admin_provider")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.admin} · {self.provider}"
 
 
 class AIRequestLog(models.Model):

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,7 +24,12 @@ def aimodel_select(
     info: ModelInfo | None = None,
 ) -> AIModel:
     """Make ``model_id`` the provider's active model for ``capability`` in one transaction:
-    the previous one is deactivated, the choice is recorded in the admin history."""
+    the previous one is deactivated, the choice is recorded in the admin history.
+
+    The organisation's active models are the superadmins' call: anyone else is refused here,
+    whichever view, action or service asked (``PermissionDenied``: a 403 in any view)."""
+    if not _is_superadmin(user):
+        raise PermissionDenied("Only superadmins choose the organisation's active models.")
     if capability not in CAPABILITIES:
         raise ValueError(f"Unknown capability {capability!r}.")
     details = _model_details(info)
@@ -46,20 +52,23 @@ def aimodel_select(
             defaults={
                 **details,
                 "is_active": True,
-                "selected_by": user if user is not None and user.pk else None,
+                "selected_by": user,
                 "selected_at": timezone.now(),
             },
         )
-        if user is not None and user.pk:
-            was = f" (was {previous.model_id})" if previous is not None else ""
-            LogEntry.objects.log_actions(
-                user_id=user.pk,
-                queryset=[provider],
-                action_flag=CHANGE,
-                change_message=f"Selected {capability} model {model_id}{was}.",
-                single_object=True,
-            )
+        was = f" (was {previous.model_id})" if previous is not None else ""
+        LogEntry.objects.log_actions(
+            user_id=user.pk,
+            queryset=[provider],
+            action_flag=CHANGE,
+            change_message=f"Selected {capability} model {model_id}{was}.",
+            single_object=True,
+        )
     return selected
+
+
+def _is_superadmin(user: AbstractBaseUser | None) -> bool:
+    return bool(user is not None and user.pk and user.is_active and user.is_superuser)
 
 
 def _model_details(info: ModelInfo | None) -> dict[str, object]:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from aiadmin.adapters.errors import LimitExceededError
 from aiadmin.adapters.types import Usage
 
-from .models import AdminProviderSettings, AIModel, AIProvider, AIRequestLog
+from .models import AdminProviderLimit, AdminProviderSettings, AIModel, AIProvider, AIRequestLog
 
 PER_MILLION = Decimal(1_000_000)
 
@@ -43,39 +43,67 @@ def _count_in_month(month: dt.date, calls: int = 1):
     }
 
 
-def quota_consume(*, settings_row: AdminProviderSettings, provider: AIProvider) -> int:
+def quota_consume(*, limit_row: AdminProviderLimit, provider: AIProvider) -> int | None:
     """Count one request against the monthly limit, or raise if none is left.
 
     One conditional UPDATE: the database re-checks the condition on the locked row, so
-    concurrent calls can never take more than the limit. Returns the requests left after it.
+    concurrent calls can never take more than the limit. Returns the requests left after it,
+    None if a superadmin lifted the limit meanwhile (the call is counted all the same).
     """
-    limit = settings_row.monthly_limit
     month = month_start()
     room = Q(usage_month=month, usage_month_requests__lt=F("monthly_limit")) | (
         ~Q(usage_month=month) & Q(monthly_limit__gt=0)
     )
     updated = (
-        AdminProviderSettings.objects.filter(pk=settings_row.pk, monthly_limit__isnull=False)
+        AdminProviderLimit.objects.filter(pk=limit_row.pk, monthly_limit__isnull=False)
         .filter(room)
         .update(**_count_in_month(month))
     )
+    # The stored limit, not the one loaded with the plan: a superadmin may just have changed it.
+    stored = AdminProviderLimit.objects.filter(pk=limit_row.pk).values_list("monthly_limit", "usage_month_requests").first()
+    if stored is None:
+        return None  # the limit was deleted: nothing left to count on
+    limit, used = stored
+    if limit is None:
+        if not updated:  # made unlimited: counted like any unlimited call
+            AdminProviderLimit.objects.filter(pk=limit_row.pk).update(**_count_in_month(month))
+        return None
     if not updated:
         resets = next_month_start(month)
         raise LimitExceededError(
             f"You have used all {limit} requests for {provider} this month. The limit resets on "
-            f"{resets:%d %B %Y}; a superadmin can raise it in your provider settings.",
+            f"{resets:%d %B %Y}; a superadmin can raise it under “Monthly limits”.",
             provider=str(provider),
         )
-    used = AdminProviderSettings.objects.filter(pk=settings_row.pk).values_list("usage_month_requests", flat=True).get()
     return max(limit - used, 0)
 
 
-def quota_remaining(*, settings_row: AdminProviderSettings | None) -> int | None:
+def quota_used(*, limit_row: AdminProviderLimit) -> int:
+    """Requests counted this month."""
+    return limit_row.usage_month_requests if limit_row.usage_month == month_start() else 0
+
+
+def quota_remaining(*, limit_row: AdminProviderLimit | None) -> int | None:
     """Requests left this month, None when unlimited."""
-    if settings_row is None or settings_row.monthly_limit is None:
+    if limit_row is None or limit_row.monthly_limit is None:
         return None
-    used = settings_row.usage_month_requests if settings_row.usage_month == month_start() else 0
-    return max(settings_row.monthly_limit - used, 0)
+    return max(limit_row.monthly_limit - quota_used(limit_row=limit_row), 0)
+
+
+def limit_create(*, admin, provider: AIProvider, monthly_limit: int | None) -> AdminProviderLimit:
+    """A new limit, counting from the start the calls the admin made this month (the ledger
+    holds them): a limit set mid-month is not a fresh allowance. Calls still queued for the
+    ledger when it is created are the only ones it can miss."""
+    month = month_start()
+    start = dt.datetime.combine(month, dt.time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
+    made = (
+        AIRequestLog.objects.filter(admin=admin, provider=provider, created_at__gte=start)
+        .exclude(status__in=NOT_SENT)
+        .count()
+    )
+    return AdminProviderLimit.objects.create(
+        admin=admin, provider=provider, monthly_limit=monthly_limit, usage_month=month, usage_month_requests=made
+    )
 
 
 def estimate_cost(*, usage: Usage, model: AIModel | None) -> Decimal | None:
@@ -106,6 +134,7 @@ class LedgerEntry:
     time_to_first_token_ms: int | None = None
     usage: Usage = Usage()
     settings_row: AdminProviderSettings | None = None
+    limit_row: AdminProviderLimit | None = None
     counted_against_limit: bool = False
 
     @property
@@ -149,7 +178,7 @@ def usage_record_many(*, entries: Sequence[LedgerEntry]) -> list[AIRequestLog]:
         for entry in entries
     ]
     bumps: dict[tuple[type, int], list] = {}  # (model class, pk) -> [calls, last used]
-    month_counts: Counter[tuple[int, dt.date]] = Counter()  # (settings pk, month) -> calls
+    month_counts: Counter[tuple[int, dt.date]] = Counter()  # (limit pk, month) -> calls
     for entry in entries:
         if not entry.reached_provider:
             continue
@@ -158,8 +187,10 @@ def usage_record_many(*, entries: Sequence[LedgerEntry]) -> list[AIRequestLog]:
             targets.append((AIModel, entry.model.pk))
         if entry.settings_row is not None:
             targets.append((AdminProviderSettings, entry.settings_row.pk))
-            if not entry.counted_against_limit:  # calls under a limit were counted before they went out
-                month_counts[(entry.settings_row.pk, month_start(entry.created_at))] += 1
+        if entry.limit_row is not None and not entry.counted_against_limit:
+            # Unlimited rows count too (a limit set later starts from them); calls under a
+            # limit were counted before they went out.
+            month_counts[(entry.limit_row.pk, month_start(entry.created_at))] += 1
         for target in targets:
             bump = bumps.setdefault(target, [0, entry.created_at])
             bump[0] += 1
@@ -171,5 +202,5 @@ def usage_record_many(*, entries: Sequence[LedgerEntry]) -> list[AIRequestLog]:
             latest = Greatest(Coalesce(F("last_used_at"), Value(last_used)), Value(last_used))
             model_class.objects.filter(pk=pk).update(total_requests=F("total_requests") + calls, last_used_at=latest)
         for (pk, month), calls in month_counts.items():
-            AdminProviderSettings.objects.filter(pk=pk).update(**_count_in_month(month, calls))
+            AdminProviderLimit.objects.filter(pk=pk).update(**_count_in_month(month, calls))
     return rows

@@ -228,6 +228,11 @@ UNFOLD = {
                         "link": reverse_lazy("admin:providers_adminprovidersettings_changelist"),
                     },
                     {
+                        "title": _("Monthly limits"),
+                        "icon": "speed",
+                        "link": reverse_lazy("admin:providers_adminproviderlimit_changelist"),
+                    },
+                    {
                         "title": _("Usage"),
                         "icon": "monitoring",
                         "link": reverse_lazy("console:usage"),

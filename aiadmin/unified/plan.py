@@ -19,7 +19,7 @@ from aiadmin.adapters.errors import (
 )
 from aiadmin.adapters.registry import registry
 from aiadmin.providers.access import AccessDecision, access_api_key, access_decide
-from aiadmin.providers.models import AdminProviderSettings, AIModel, AIProvider
+from aiadmin.providers.models import AdminProviderLimit, AdminProviderSettings, AIModel, AIProvider
 from aiadmin.providers.usage import quota_consume, quota_remaining
 
 
@@ -41,6 +41,9 @@ class CallPlan:
     model: AIModel | None  # the selected row, when the model is one (pricing, counters)
     model_id: str
     api_key: str | None
+    # The superadmin's limit for (admin, provider), looked up on its own: having no settings
+    # row never means "no limit".
+    limit_row: AdminProviderLimit | None = None
     counted_against_limit: bool = False
     remaining_quota: int | None = None
 
@@ -69,6 +72,12 @@ def _settings_for(admin, providers: list[AIProvider]) -> dict[int, AdminProvider
         return {}
     rows = AdminProviderSettings.objects.filter(admin=admin, provider__in=providers).order_by()
     return {row.provider_id: row for row in rows}
+
+
+def _limit_for(admin, provider: AIProvider) -> AdminProviderLimit | None:
+    if not getattr(admin, "pk", None):
+        return None
+    return AdminProviderLimit.objects.filter(admin=admin, provider=provider).order_by().first()
 
 
 def _active_models(providers: list[AIProvider], capability: str) -> dict[int, AIModel]:
@@ -108,7 +117,7 @@ def plan_routing_key(*, admin, capability: str, provider_slug: str | None, model
 
 
 def plan_under_limit(plan: CallPlan) -> bool:
-    return plan.settings_row is not None and plan.settings_row.monthly_limit is not None
+    return plan.limit_row is not None and plan.limit_row.monthly_limit is not None
 
 
 def _refuse(error: AIAdminError, *, provider: AIProvider | None, slug: str, model_id: str | None, key_source: str = "none"):
@@ -151,6 +160,7 @@ def _checked_plan(
             ConfigurationError(f"No {capability} model is selected for {name}. Pick one in its model browser.", provider=name),
             decision.key_source,
         )
+    limit_row = _limit_for(admin, provider)
     return CallPlan(
         admin=admin,
         capability=capability,
@@ -160,7 +170,8 @@ def _checked_plan(
         model=model,
         model_id=chosen,
         api_key=access_api_key(decision=decision, provider=provider, settings=settings_row),
-        remaining_quota=quota_remaining(settings_row=settings_row),
+        limit_row=limit_row,
+        remaining_quota=quota_remaining(limit_row=limit_row),
     )
 
 
@@ -197,7 +208,7 @@ def plan_consume_quota(plan: CallPlan) -> None:
     if not plan_under_limit(plan):
         return
     try:
-        plan.remaining_quota = quota_consume(settings_row=plan.settings_row, provider=plan.provider)
+        plan.remaining_quota = quota_consume(limit_row=plan.limit_row, provider=plan.provider)
     except AIAdminError as err:
         raise _refuse(err, provider=plan.provider, slug=plan.provider.slug, model_id=plan.model_id, key_source=plan.decision.key_source) from err
     plan.counted_against_limit = True

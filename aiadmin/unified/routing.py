@@ -2,7 +2,7 @@
 
 Resolving a call takes three queries and a decryption; on the hot path that costs more than
 everything else the service does, so a resolved plan is reused for a few seconds. Any save or
-delete of a provider, selected model, admin settings row or user clears this process's cache
+delete of a provider, selected model, admin settings row, limit or user clears this process's cache
 at once and bumps a version in the shared cache, which other processes check when their
 entries expire. Monthly limits are never served from here: a plan under a limit is counted in
 the database on every call.
@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 
-from aiadmin.providers.models import AdminProviderSettings, AIModel, AIProvider
+from aiadmin.providers.models import AdminProviderLimit, AdminProviderSettings, AIModel, AIProvider
 
 ROUTING_CACHE_SECONDS = 2.0
 VERSION_KEY = "aiadmin:routing:version"
@@ -66,6 +66,6 @@ def routing_clear(**kwargs) -> None:
         pass
 
 
-for _model in (AIProvider, AIModel, AdminProviderSettings, get_user_model()):
+for _model in (AIProvider, AIModel, AdminProviderSettings, AdminProviderLimit, get_user_model()):
     post_save.connect(routing_clear, sender=_model, dispatch_uid=f"routing-clear-save-{_model._meta.label}")
     post_delete.connect(routing_clear, sender=_model, dispatch_uid=f"routing-clear-delete-{_model._meta.label}")

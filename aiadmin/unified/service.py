@@ -163,6 +163,7 @@ class UnifiedAIService:
                 time_to_first_token_ms=outcome.time_to_first_token_ms,
                 usage=outcome.usage,
                 settings_row=plan.settings_row,
+                limit_row=plan.limit_row,
                 counted_against_limit=plan.counted_against_limit,
             )
         )

@@ -13,7 +13,7 @@ from django.test import AsyncClient, Client
 from django.urls import reverse
 
 from aiadmin.providers import usage
-from aiadmin.providers.models import AdminProviderSettings, AIModel, AIRequestLog
+from aiadmin.providers.models import AdminProviderLimit, AdminProviderSettings, AIModel, AIRequestLog
 from aiadmin.unified import UnifiedAIService
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the service writes from worker threads
@@ -75,9 +75,9 @@ def test_anonymous_users_are_sent_to_login(client):
 def test_page_disables_models_without_a_key_and_shows_the_remaining_quota(staff_client, staff_user, scripted_provider):
     locked = scripted_provider(name="Locked AI")
     limited = scripted_provider(name="Limited AI")
-    AdminProviderSettings.objects.create(
-        admin=staff_user, provider=limited, personal_api_key=KEY, monthly_limit=5,
-        usage_month=usage.month_start(), usage_month_requests=2,
+    AdminProviderSettings.objects.create(admin=staff_user, provider=limited, personal_api_key=KEY)
+    AdminProviderLimit.objects.create(
+        admin=staff_user, provider=limited, monthly_limit=5, usage_month=usage.month_start(), usage_month_requests=2
     )
     html = staff_client.get(PAGE).content.decode()
     assert f'value="{locked.slug}::alpha" data-remaining="" data-provider="Locked AI" disabled' in html
@@ -179,9 +179,9 @@ async def test_stop_closes_the_stream_and_the_service_records_a_cancelled_turn(s
 
 async def test_limit_reached_gives_a_clear_error_event_and_a_limit_ledger_row(staff_user, scripted_provider):
     provider = await sync_to_async(scripted_provider)()
-    await AdminProviderSettings.objects.acreate(
-        admin=staff_user, provider=provider, personal_api_key=KEY, monthly_limit=1,
-        usage_month=usage.month_start(), usage_month_requests=1,
+    await AdminProviderSettings.objects.acreate(admin=staff_user, provider=provider, personal_api_key=KEY)
+    await AdminProviderLimit.objects.acreate(
+        admin=staff_user, provider=provider, monthly_limit=1, usage_month=usage.month_start(), usage_month_requests=1
     )
     response, events = await stream(staff_user, {"message": "hi", "model": f"{provider.slug}::alpha"})
     assert response.status_code == 200

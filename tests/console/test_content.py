@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from aiadmin.providers import usage
-from aiadmin.providers.models import AdminProviderSettings, AIModel, AIRequestLog
+from aiadmin.providers.models import AdminProviderLimit, AdminProviderSettings, AIModel, AIRequestLog
 
 from .test_chat import KEY, stream
 
@@ -103,9 +103,9 @@ async def test_hostile_article_text_is_sanitized_in_the_done_html(superuser, wri
 
 async def test_limit_reached_gives_a_clear_error_event(staff_user, writer):
     provider = await sync_to_async(writer)(["x"])
-    await AdminProviderSettings.objects.acreate(
-        admin=staff_user, provider=provider, personal_api_key=KEY, monthly_limit=2,
-        usage_month=usage.month_start(), usage_month_requests=2,
+    await AdminProviderSettings.objects.acreate(admin=staff_user, provider=provider, personal_api_key=KEY)
+    await AdminProviderLimit.objects.acreate(
+        admin=staff_user, provider=provider, monthly_limit=2, usage_month=usage.month_start(), usage_month_requests=2
     )
     _, events = await stream(staff_user, {"topic": "Tea", "model": f"{provider.slug}::writer"}, url=STREAM)
     assert events[0][0] == "error" and "used all 2 requests" in events[0][1]["message"]

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from aiadmin.playground.models import GeneratedImage
 from aiadmin.providers import usage
-from aiadmin.providers.models import AdminProviderSettings, AIProvider
+from aiadmin.providers.models import AdminProviderLimit, AdminProviderSettings, AIProvider
 
 pytestmark = pytest.mark.django_db
 
@@ -106,7 +106,7 @@ def test_another_admin_cannot_download_my_image(client, staff_client, staff_user
 
 
 def test_limit_reached_gives_a_clear_message_and_keeps_the_prompt(staff_client, staff_user, sandbox):
-    AdminProviderSettings.objects.create(
+    AdminProviderLimit.objects.create(
         admin=staff_user, provider=sandbox, monthly_limit=1, usage_month=usage.month_start(), usage_month_requests=1
     )
     response = generate(staff_client, prompt="A red bicycle")

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
-from aiadmin.providers.models import AdminProviderSettings, AIProvider
+from aiadmin.providers.models import AdminProviderLimit, AdminProviderSettings, AIProvider
 
 pytestmark = pytest.mark.django_db
 
@@ -179,7 +179,7 @@ def test_staff_adds_own_settings_with_a_personal_key(staff_client, staff_user, m
     row = AdminProviderSettings.objects.get()
     assert row.admin == staff_user
     assert row.reveal_secret("personal_api_key") == CANARY
-    assert row.monthly_limit is None  # limits are set by superadmins only
+    assert not AdminProviderLimit.objects.exists()  # limits are set by superadmins only
 
 
 def test_staff_sees_only_own_settings(staff_client, staff_user, other_staff_user, make_provider):
@@ -226,11 +226,11 @@ def test_second_settings_row_for_the_same_provider_is_a_form_error(staff_client,
 def test_superuser_sets_a_monthly_limit_for_an_admin(superuser_client, staff_user, make_provider):
     provider = make_provider()
     response = superuser_client.post(
-        reverse("admin:providers_adminprovidersettings_add"),
-        {"admin": staff_user.pk, "provider": provider.pk, "preferred_models": "{}", "is_active": "on", "monthly_limit": "25"},
+        reverse("admin:providers_adminproviderlimit_add"),
+        {"admin": staff_user.pk, "provider": provider.pk, "monthly_limit": "25"},
     )
-    assert response.status_code == 302
-    assert AdminProviderSettings.objects.get().monthly_limit == 25
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert AdminProviderLimit.objects.get().monthly_limit == 25
 
 
 def test_staff_sees_only_own_usage_log(staff_client, staff_user, other_staff_user):
@@ -251,5 +251,5 @@ def test_non_staff_user_is_sent_to_login(client, django_user_model):
 
 def test_every_admin_list_page_renders(superuser_client, make_provider):
     make_provider()
-    for name in ("aiprovider", "aimodel", "adminprovidersettings", "airequestlog"):
+    for name in ("aiprovider", "aimodel", "adminprovidersettings", "adminproviderlimit", "airequestlog"):
         assert superuser_client.get(reverse(f"admin:providers_{name}_changelist")).status_code == 200

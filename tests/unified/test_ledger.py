@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from aiadmin.providers import usage
-from aiadmin.providers.models import AdminProviderSettings, AIModel, AIProvider, AIRequestLog
+from aiadmin.providers.models import AdminProviderLimit, AdminProviderSettings, AIModel, AIProvider, AIRequestLog
 from aiadmin.providers.usage import LedgerEntry, usage_record_many
 from aiadmin.unified import UnifiedAIService, ledger
 
@@ -23,17 +23,19 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SHARED = "sk-shared-test-key-000000000001"
 
 
-def entry(provider, admin, *, status="ok", settings_row=None) -> LedgerEntry:
+def entry(provider, admin, *, status="ok", settings_row=None, limit_row=None) -> LedgerEntry:
     model = AIModel.objects.filter(provider=provider).first()
     return LedgerEntry(
         admin=admin, provider=provider, provider_slug=provider.slug, model=model, model_name="alpha",
         capability="chat", key_source="shared", status=status, created_at=timezone.now(), settings_row=settings_row,
+        limit_row=limit_row,
     )
 
 
 async def test_calls_ending_during_a_write_are_written_together_next(scripted_provider, staff_user, monkeypatch):
     provider = await sync_to_async(scripted_provider)(shared_api_key=SHARED)
     settings_row = await AdminProviderSettings.objects.acreate(admin=staff_user, provider=provider)
+    limit_row = await AdminProviderLimit.objects.acreate(admin=staff_user, provider=provider)
     batches: list[int] = []
 
     def recording(*, entries):
@@ -41,7 +43,7 @@ async def test_calls_ending_during_a_write_are_written_together_next(scripted_pr
         return usage_record_many(entries=entries)
 
     monkeypatch.setattr(ledger, "usage_record_many", recording)
-    first = await sync_to_async(entry)(provider, staff_user, settings_row=settings_row)
+    first = await sync_to_async(entry)(provider, staff_user, settings_row=settings_row, limit_row=limit_row)
     ledger.ledger_add(first)  # starts a write of one row
     await asyncio.sleep(0)
     for _ in range(30):  # arrive while that write runs
@@ -52,21 +54,24 @@ async def test_calls_ending_during_a_write_are_written_together_next(scripted_pr
     assert await AIRequestLog.objects.acount() == 31
     provider = await AIProvider.objects.aget(pk=provider.pk)
     settings_row = await AdminProviderSettings.objects.aget(pk=settings_row.pk)
+    limit_row = await AdminProviderLimit.objects.aget(pk=limit_row.pk)
     assert provider.total_requests == 31
-    assert (settings_row.total_requests, settings_row.usage_month_requests) == (31, 31)
-    assert settings_row.usage_month == usage.month_start()
+    assert (settings_row.total_requests, limit_row.usage_month_requests) == (31, 31)
+    assert limit_row.usage_month == usage.month_start()
 
 
 def test_a_batch_costs_the_same_statements_for_one_call_as_for_fifty(scripted_provider, staff_user):
     provider = scripted_provider(shared_api_key=SHARED)
     settings_row = AdminProviderSettings.objects.create(admin=staff_user, provider=provider)
+    limit_row = AdminProviderLimit.objects.create(admin=staff_user, provider=provider)
     counts = []
     for size in (1, 50):
         with CaptureQueriesContext(connection) as queries:
-            usage_record_many(entries=[entry(provider, staff_user, settings_row=settings_row)] * size)
+            usage_record_many(entries=[entry(provider, staff_user, settings_row=settings_row, limit_row=limit_row)] * size)
         counts.append(len(queries))
     assert counts[0] == counts[1]
-    assert AdminProviderSettings.objects.get().usage_month_requests == 51
+    assert AdminProviderSettings.objects.get().total_requests == 51
+    assert AdminProviderLimit.objects.get().usage_month_requests == 51
     assert AIModel.objects.filter(provider=provider).first().total_requests == 51
 
 

@@ -11,7 +11,7 @@ from django.db import connection, connections
 
 from aiadmin.adapters import errors
 from aiadmin.providers import usage
-from aiadmin.providers.models import AdminProviderSettings, AIRequestLog
+from aiadmin.providers.models import AdminProviderLimit, AdminProviderSettings, AIRequestLog
 from aiadmin.unified import UnifiedAIService
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,12 +22,12 @@ KEY = "sk-personal-limit-key-00000000001"
 
 @pytest.fixture
 def limited(scripted_provider, staff_user):
-    def make(limit: int, used: int = 0, month: dt.date | None = None) -> AdminProviderSettings:
+    def make(limit: int, used: int = 0, month: dt.date | None = None) -> AdminProviderLimit:
         provider = scripted_provider()
-        return AdminProviderSettings.objects.create(
+        AdminProviderSettings.objects.create(admin=staff_user, provider=provider, personal_api_key=KEY)
+        return AdminProviderLimit.objects.create(
             admin=staff_user,
             provider=provider,
-            personal_api_key=KEY,
             monthly_limit=limit,
             usage_month=month or usage.month_start(),
             usage_month_requests=used,
@@ -46,16 +46,19 @@ def test_calls_within_the_limit_count_and_show_what_is_left(limited, staff_user,
     assert len(scripted_adapter.calls) == 3  # the refused call never went upstream
     assert list(AIRequestLog.objects.order_by("id").values_list("status", flat=True)) == ["ok", "ok", "ok", "limit"]
     row.refresh_from_db()
-    assert row.usage_month_requests == 3 and row.total_requests == 3
+    assert row.usage_month_requests == 3
+    assert AdminProviderSettings.objects.get(admin=staff_user, provider=row.provider).total_requests == 3
 
 
-def test_unlimited_admins_are_still_counted_for_the_month(scripted_provider, staff_user):
+def test_an_unlimited_limit_row_still_counts_the_month(scripted_provider, staff_user):
     provider = scripted_provider()
-    row = AdminProviderSettings.objects.create(admin=staff_user, provider=provider, personal_api_key=KEY)
+    settings_row = AdminProviderSettings.objects.create(admin=staff_user, provider=provider, personal_api_key=KEY)
+    row = AdminProviderLimit.objects.create(admin=staff_user, provider=provider, monthly_limit=None)
     service.chat("hi", staff_user, provider_slug=provider.slug)
     service.chat("hi", staff_user, provider_slug=provider.slug)
     row.refresh_from_db()
-    assert (row.usage_month, row.usage_month_requests, row.total_requests) == (usage.month_start(), 2, 2)
+    settings_row.refresh_from_db()
+    assert (row.usage_month, row.usage_month_requests, settings_row.total_requests) == (usage.month_start(), 2, 2)
 
 
 def test_the_month_rolls_over_in_the_configured_time_zone(limited, staff_user, settings, monkeypatch):
@@ -100,3 +103,22 @@ def test_fifty_concurrent_calls_one_below_the_limit_let_exactly_one_through(limi
     assert len(scripted_adapter.calls) == 1
     row.refresh_from_db()
     assert row.usage_month_requests == 10
+
+
+def test_a_limit_lifted_between_plan_and_count_lets_the_call_through_and_counts_it(limited, staff_user, monkeypatch):
+    from aiadmin.unified import plan as plan_module
+
+    row = limited(limit=1, used=1)
+    resolve = plan_module.plan_resolve
+    # The sync twin writes the ledger before it returns, so the counter below is final.
+
+    def resolve_then_lift(**kwargs):
+        resolved = resolve(**kwargs)
+        AdminProviderLimit.objects.filter(pk=row.pk).update(monthly_limit=None)  # a superadmin, meanwhile
+        return resolved
+
+    monkeypatch.setattr("aiadmin.unified.service.plan_resolve", resolve_then_lift)
+    reply = service.chat("hi", staff_user, provider_slug=row.provider.slug)
+    assert reply.info.remaining_quota is None
+    row.refresh_from_db()
+    assert row.usage_month_requests == 2

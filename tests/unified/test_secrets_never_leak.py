@@ -9,7 +9,7 @@ import pytest
 from django.contrib.admin.models import LogEntry
 
 from aiadmin.adapters import errors
-from aiadmin.providers.models import AdminProviderSettings, AIRequestLog
+from aiadmin.providers.models import AdminProviderLimit, AdminProviderSettings, AIRequestLog
 from aiadmin.unified import UnifiedAIService
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,7 +35,8 @@ ERROR_KINDS = [
 def test_canary_key_never_leaks_from_an_upstream_error(scripted_provider, staff_user, superuser, caplog, kind):
     caplog.set_level(logging.DEBUG)
     provider = scripted_provider(script={"raise": kind}, shared_api_key=CANARY)
-    AdminProviderSettings.objects.create(admin=staff_user, provider=provider, personal_api_key=CANARY, monthly_limit=5)
+    AdminProviderSettings.objects.create(admin=staff_user, provider=provider, personal_api_key=CANARY)
+    AdminProviderLimit.objects.create(admin=staff_user, provider=provider, monthly_limit=5)
     with pytest.raises(getattr(errors, kind)) as excinfo:
         service.chat("hi", staff_user, provider_slug=provider.slug)
     with pytest.raises(getattr(errors, kind)):
@@ -47,10 +48,11 @@ def test_canary_key_never_leaks_from_an_upstream_error(scripted_provider, staff_
 def test_canary_key_never_leaks_from_refusals(scripted_provider, staff_user, caplog):
     caplog.set_level(logging.DEBUG)
     provider = scripted_provider()
-    AdminProviderSettings.objects.create(admin=staff_user, provider=provider, personal_api_key=CANARY, monthly_limit=0)
+    AdminProviderSettings.objects.create(admin=staff_user, provider=provider, personal_api_key=CANARY)
+    AdminProviderLimit.objects.create(admin=staff_user, provider=provider, monthly_limit=0)
     with pytest.raises(errors.LimitExceededError) as limit:
         service.chat("hi", staff_user, provider_slug=provider.slug)
-    AdminProviderSettings.objects.filter(admin=staff_user).update(monthly_limit=None)
+    AdminProviderLimit.objects.filter(admin=staff_user).update(monthly_limit=None)
     provider.api_base_url = "http://127.0.0.1:9/v1"  # a base URL change: refused as private
     provider.save()
     with pytest.raises(errors.ConfigurationError) as private:

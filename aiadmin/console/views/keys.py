@@ -56,8 +56,7 @@ def shared_key_view(request: HttpRequest, slug: str) -> HttpResponse:
     form = keys.SharedKeyForm(request.POST, instance=provider)
     if not form.is_valid():
         return _respond(request, provider, "shared-panel", shared_form=form)
-    provider = form.save()
-    keys.change_log(user=request.user, obj=provider, form=form, secret="shared_api_key", label="shared key")
+    provider = keys.shared_key_save(user=request.user, form=form)
     if not request.htmx:
         return redirect(reverse("console:keys", args=[provider.slug]))  # post/redirect/get
     # A fresh form: the input stays empty and the hint shows what is stored now.
