@@ -60,6 +60,8 @@ class Problem:
         return f"{self.path}: {self.message}"
 
 
+# JSON objects are plain dicts (json.loads, JSONField), and ``isinstance(x, dict)`` costs a
+# fraction of the Mapping ABC check: the cards page checks every provider on every request.
 Problems = Iterator[Problem]
 Check = Callable[[str, Any], Problems]
 
@@ -119,7 +121,7 @@ def _one_of(choices: tuple[str, ...]) -> Check:
 
 
 def _object(path: str, value: Any) -> Problems:
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):
         yield Problem(path, "must be an object")
 
 
@@ -133,7 +135,7 @@ def _unknown(path: str, value: Mapping, known: tuple[str, ...] | Mapping, what: 
 
 
 def _auth(path: str, value: Any, *, strict: bool) -> Problems:
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):
         yield Problem(path, 'must be an object such as {"style": "bearer"}')
         return
     style = value.get("style", "bearer")
@@ -154,7 +156,7 @@ def _auth(path: str, value: Any, *, strict: bool) -> Problems:
 
 
 def _extra_headers(path: str, value: Any, *, strict: bool) -> Problems:
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):
         yield Problem(path, "must map header names to text")
         return
     for name, text in value.items():
@@ -182,7 +184,7 @@ def _patterns(path: str, value: Any) -> Problems:
 
 
 def _capability_rules(path: str, value: Any, *, strict: bool) -> Problems:
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):
         yield Problem(path, "must be an object")
         return
     for key, rule in value.items():
@@ -190,7 +192,7 @@ def _capability_rules(path: str, value: Any, *, strict: bool) -> Problems:
         if key == "exclude":
             yield from _patterns(where, rule)
         elif key in CAPABILITIES:
-            if not isinstance(rule, Mapping):
+            if not isinstance(rule, dict):
                 yield Problem(where, 'must be an object such as {"include": [...], "exclude": [...]}')
                 continue
             for name in RULE_KEYS:
@@ -206,7 +208,7 @@ _MAX_TOKENS = _whole_number(1, 10_000_000)
 
 
 def _default_params(path: str, value: Any, *, strict: bool) -> Problems:
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):
         yield Problem(path, "must be an object")
         return
     for name in MAX_TOKENS_PARAMS:  # read as numbers by the adapters
@@ -249,8 +251,8 @@ def capabilities_problems(value: Any, *, strict: bool = True) -> list[Problem]:
     """Problems of a ``capabilities`` value; ``strict`` also refuses unknown keys."""
     if not strict and not value:
         return []  # read as {} (``provider.capabilities or {}``)
-    if not isinstance(value, Mapping):
-        return [Problem("capabilities", 'must be an object such as {"chat": {"supported": true}}')]
+    if not isinstance(value, dict):
+        return [Problem("capabilities", 'must be an object such as {"chat": {"supported": true}}' + (" ({} for none)" if value is None else ""))]
     problems = []
     for capability, spec in value.items():
         path = f"capabilities.{capability}"
@@ -258,7 +260,7 @@ def capabilities_problems(value: Any, *, strict: bool = True) -> list[Problem]:
             if strict:
                 problems.append(Problem(path, f"unknown capability (expected one of {', '.join(CAPABILITIES)})"))
             continue
-        if not isinstance(spec, Mapping):
+        if not isinstance(spec, dict):
             problems.append(Problem(path, 'must be an object such as {"supported": true, "dynamic_models": true}'))
             continue
         for flag in CAPABILITY_FLAGS:
@@ -273,8 +275,8 @@ def config_problems(value: Any, *, strict: bool = True) -> list[Problem]:
     """Problems of a ``config`` value; ``strict`` also refuses unknown keys."""
     if not strict and not value:
         return []  # read as {} (``provider.config or {}``)
-    if not isinstance(value, Mapping):
-        return [Problem("config", "must be an object")]
+    if not isinstance(value, dict):
+        return [Problem("config", "must be an object" + (" ({} for none)" if value is None else ""))]
     problems = []
     for key, item in value.items():
         if item is None and not strict:
@@ -308,10 +310,10 @@ def provider_broken_reason(provider: Any) -> str:
 def capability_flag(capabilities: Any, capability: str, flag: str, *, default: bool) -> bool:
     """``capabilities[capability][flag]`` of a stored row, ``default`` where it is missing and
     False where the row is malformed (a broken row offers nothing)."""
-    if not isinstance(capabilities, Mapping):
+    if not isinstance(capabilities, dict):
         return False
     spec = capabilities.get(capability, {})
-    if not isinstance(spec, Mapping):
+    if not isinstance(spec, dict):
         return False
     value = spec.get(flag, default)
     return value if isinstance(value, bool) else False
@@ -319,13 +321,13 @@ def capability_flag(capabilities: Any, capability: str, flag: str, *, default: b
 
 def config_auth_style(config: Any) -> str:
     """The auth style of a stored config ("bearer" when unset), or "" when it is malformed."""
-    if not isinstance(config, Mapping):
+    if not isinstance(config, dict):
         return "" if config else "bearer"
     auth = config.get("auth") or {}
-    style = auth.get("style", "bearer") if isinstance(auth, Mapping) else None
+    style = auth.get("style", "bearer") if isinstance(auth, dict) else None
     return style if style in AUTH_STYLES else ""
 
 
 def config_allows_private_network(config: Any) -> bool:
     """The superadmin's "self-hosted on our network" mark; only a real ``true`` counts."""
-    return isinstance(config, Mapping) and config.get("allow_private_network") is True
+    return isinstance(config, dict) and config.get("allow_private_network") is True

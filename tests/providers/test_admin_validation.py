@@ -111,3 +111,13 @@ def test_a_row_broken_in_sql_lists_opens_and_can_be_fixed_in_the_admin(superuser
     assert response.status_code == 302
     provider.refresh_from_db()
     assert provider.broken_reason == ""
+
+
+def test_an_emptied_json_field_is_a_form_error_not_a_500(superuser_client):
+    """Today an empty textarea reached the database as NULL (IntegrityError, HTTP 500)."""
+    superuser_client.raise_request_exception = False
+    response = post_add(superuser_client, config="", capabilities="")
+    assert response.status_code == 200
+    assert field_errors(response, "config") == ["config: must be an object ({} for none)"]
+    assert field_errors(response, "capabilities")[0].startswith("capabilities: must be an object")
+
