@@ -115,7 +115,8 @@ def _entry_problems(entry: Any):
         if not isinstance(value, str) or not re.match(r"^https?://[^\s/]+", value):
             yield f"{name}: must be an http(s) URL"
     capabilities, config = entry.get("capabilities", {}), entry.get("config", {})
-    yield from map(str, provider_json_problems(capabilities=capabilities, config=config))
+    adapter = entry.get("adapter") if isinstance(entry.get("adapter"), str) else None
+    yield from map(str, provider_json_problems(capabilities=capabilities, config=config, adapter=adapter))
     if isinstance(entry.get("api_base_url"), str):
         problem = base_url_save_problem(entry["api_base_url"], allow_private_network=config_allows_private_network(config))
         if problem:

@@ -95,7 +95,9 @@ def _provider_write_problems(form: forms.ModelForm) -> list[tuple[str, str]]:
 
     problems = [
         (problem.field, str(problem))
-        for problem in provider_json_problems(capabilities=value("capabilities"), config=value("config"))
+        for problem in provider_json_problems(
+            capabilities=value("capabilities"), config=value("config"), adapter=value("adapter")
+        )
     ]
     base_url = value("api_base_url")
     if base_url and "config" not in form.errors and "config" not in dict(problems):

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiadmin.adapters.openai import MAX_TOKENS_PARAMS
+from aiadmin.adapters.registry import registry
 from aiadmin.adapters.types import CAPABILITIES
 
 CAPABILITY_FLAGS = ("supported", "dynamic_models")
@@ -271,8 +272,9 @@ def capabilities_problems(value: Any, *, strict: bool = True) -> list[Problem]:
     return problems
 
 
-def config_problems(value: Any, *, strict: bool = True) -> list[Problem]:
-    """Problems of a ``config`` value; ``strict`` also refuses unknown keys."""
+def config_problems(value: Any, *, strict: bool = True, extra_keys: frozenset[str] = frozenset()) -> list[Problem]:
+    """Problems of a ``config`` value; ``strict`` also refuses unknown keys other than
+    ``extra_keys`` (those an adapter declares for itself, whose values it checks)."""
     if not strict and not value:
         return []  # read as {} (``provider.config or {}``)
     if not isinstance(value, dict):
@@ -284,14 +286,17 @@ def config_problems(value: Any, *, strict: bool = True) -> list[Problem]:
         check = CONFIG_KEYS.get(key)
         if check is not None:
             problems.extend(check(f"config.{key}", item, strict=strict))
-        elif strict:
+        elif strict and key not in extra_keys:
             problems.append(Problem(f"config.{key}", "unknown key (see the provider documentation for the keys an adapter reads)"))
     return problems
 
 
-def provider_json_problems(*, capabilities: Any, config: Any, strict: bool = True) -> list[Problem]:
-    """Every problem of a provider's two JSON fields, each naming its field path."""
-    return [*capabilities_problems(capabilities, strict=strict), *config_problems(config, strict=strict)]
+def provider_json_problems(*, capabilities: Any, config: Any, adapter: str | None = None, strict: bool = True) -> list[Problem]:
+    """Every problem of a provider's two JSON fields, each naming its field path. ``adapter``
+    (the registry key) adds the config keys that adapter declares."""
+    adapter_class = registry.get(adapter) if adapter else None
+    extra_keys = adapter_class.extra_config_keys if adapter_class is not None else frozenset()
+    return [*capabilities_problems(capabilities, strict=strict), *config_problems(config, strict=strict, extra_keys=extra_keys)]
 
 
 def provider_broken_reason(provider: Any) -> str:

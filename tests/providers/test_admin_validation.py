@@ -121,3 +121,23 @@ def test_an_emptied_json_field_is_a_form_error_not_a_500(superuser_client):
     assert field_errors(response, "config") == ["config: must be an object ({} for none)"]
     assert field_errors(response, "capabilities")[0].startswith("capabilities: must be an object")
 
+
+
+def test_an_adapter_from_another_package_declares_its_own_config_keys(superuser_client):
+    from aiadmin.adapters.base import BaseAdapter
+    from aiadmin.adapters.registry import registry
+
+    class RegionalAdapter(BaseAdapter):
+        key = "regional"
+        label = "Regional (tests)"
+        extra_config_keys = frozenset({"region"})
+
+    registry.register(RegionalAdapter, replace=True)
+    try:
+        refused = post_add(superuser_client, config={"region": "eu"})  # the openai adapter reads no "region"
+        assert field_errors(refused, "config")[0].startswith("config.region: unknown key")
+        accepted = post_add(superuser_client, adapter="regional", config={"region": "eu"})
+        assert accepted.status_code == 302
+        assert AIProvider.objects.get(slug="acme").config == {"region": "eu"}
+    finally:
+        registry.unregister("regional")
