@@ -119,10 +119,11 @@ def _is_local_name(host: str) -> bool:
     return "." not in host or any(host == suffix or host.endswith(f".{suffix}") for suffix in LOCAL_NAME_SUFFIXES)
 
 
-def base_url_save_problem(base_url: str, *, allow_private_network: bool) -> str | None:
+def base_url_save_problem(base_url: str, *, allow_private_network: bool, name: str = "base URL") -> str | None:
     """Why ``base_url`` may not be saved, or None. Refuses a scheme other than http(s), and a
     loopback or private-network target unless the provider is marked as self-hosted on the
-    organisation's network (``allow_private_network``). An empty URL is not judged here."""
+    organisation's network (``allow_private_network``). An empty URL is not judged here.
+    ``name`` is what the messages call the URL."""
     if not base_url:
         return None
     try:
@@ -131,7 +132,7 @@ def base_url_save_problem(base_url: str, *, allow_private_network: bool) -> str 
     except ValueError:
         return "Enter a valid http:// or https:// address."
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "The base URL must be an http:// or https:// address."
+        return f"The {name} must be an http:// or https:// address."
     if allow_private_network:
         return None
     host = _saved_host(parts.hostname)
@@ -149,6 +150,6 @@ def base_url_save_problem(base_url: str, *, allow_private_network: bool) -> str 
     else:
         return None
     return (
-        f"The base URL points at {what}. If this provider is a self-hosted server on the "
+        f"The {name} points at {what}. If this provider is a self-hosted server on the "
         'organisation\'s network, mark it as such with "allow_private_network": true in its config.'
     )

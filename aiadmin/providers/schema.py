@@ -29,6 +29,7 @@ from typing import Any
 
 from aiadmin.adapters.openai import MAX_TOKENS_PARAMS
 from aiadmin.adapters.registry import registry
+from aiadmin.adapters.urlguard import base_url_save_problem
 from aiadmin.adapters.types import CAPABILITIES
 
 CAPABILITY_FLAGS = ("supported", "dynamic_models")
@@ -288,6 +289,13 @@ def config_problems(value: Any, *, strict: bool = True, extra_keys: frozenset[st
             problems.extend(check(f"config.{key}", item, strict=strict))
         elif strict and key not in extra_keys:
             problems.append(Problem(f"config.{key}", "unknown key (see the provider documentation for the keys an adapter reads)"))
+    if strict and not problems and value.get("hub_url"):
+        # The Hub is called with the provider's key too: the same rule as the base URL.
+        hub_problem = base_url_save_problem(
+            value["hub_url"], allow_private_network=config_allows_private_network(value), name="Hub URL"
+        )
+        if hub_problem:
+            problems.append(Problem("config.hub_url", hub_problem))
     return problems
 
 

@@ -70,6 +70,7 @@ def test_every_catalogue_entry_passes_the_schema():  # also: all 59 import (test
         ({}, {"hub_limit": 0}, "config.hub_limit: must be a whole number from 1 to 1000"),
         ({}, {"stream_delay": -1}, "config.stream_delay: must be a number from 0 to 10"),
         ({}, {"allow_private_networks": True}, "config.allow_private_networks: unknown key"),
+        ({}, {"hub_url": "http://10.0.0.7:8080"}, "config.hub_url: The Hub URL points at the loopback or private-network address 10.0.0.7"),
     ],
 )
 def test_each_malformed_value_is_named_by_its_field_path(capabilities, config, expected):
@@ -90,7 +91,7 @@ def test_the_keys_the_adapters_read_are_accepted():
         "max_tokens_param": "max_completion_tokens",
         "stream_include_usage": False,
         "image_response_format": None,
-        "hub_url": "https://huggingface.co",
+        "hub_url": "http://hub.internal:8080",  # private, and the config carries the mark
         "hub_inference_provider": "groq,cerebras",
         "hub_sort": "downloads",
         "hub_limit": 500,
