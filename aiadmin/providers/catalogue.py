@@ -114,13 +114,13 @@ def _entry_problems(entry: Any):
             continue
         if not isinstance(value, str) or not re.match(r"^https?://[^\s/]+", value):
             yield f"{name}: must be an http(s) URL"
+        elif name == "api_base_url":
+            problem = base_url_save_problem(value, allow_private_network=config_allows_private_network(entry.get("config")))
+            if problem:
+                yield f"{name}: {problem}"
     capabilities, config = entry.get("capabilities", {}), entry.get("config", {})
     adapter = entry.get("adapter") if isinstance(entry.get("adapter"), str) else None
     yield from map(str, provider_json_problems(capabilities=capabilities, config=config, adapter=adapter))
-    if isinstance(entry.get("api_base_url"), str):
-        problem = base_url_save_problem(entry["api_base_url"], allow_private_network=config_allows_private_network(config))
-        if problem:
-            yield f"api_base_url: {problem}"
     if not isinstance(entry.get("sort_order", 0), int) or entry.get("sort_order", 0) < 0:
         yield "sort_order: must be a whole number >= 0"
     for name in ("is_active", "allow_personal_keys", "allow_shared_for_normal_admins"):
