@@ -176,8 +176,12 @@ def _patterns(path: str, value: Any) -> Problems:
         yield Problem(path, f"at most {MAX_PATTERNS} patterns")
         return
     for pattern in value:
-        if not isinstance(pattern, str) or len(pattern) > MAX_PATTERN_CHARS:
-            yield Problem(path, f"{str(pattern)[:60]!r} is not a regular expression of at most {MAX_PATTERN_CHARS} characters")
+        if not isinstance(pattern, str):
+            # Not echoed: str() of a deeply nested value would recurse without bound.
+            yield Problem(path, f"every pattern must be text, not {type(pattern).__name__}")
+            continue
+        if len(pattern) > MAX_PATTERN_CHARS:
+            yield Problem(path, f"{pattern[:40]!r}... is longer than {MAX_PATTERN_CHARS} characters")
             continue
         try:
             re.compile(pattern)

@@ -61,6 +61,8 @@ def test_every_catalogue_entry_passes_the_schema():  # also: all 59 import (test
         ({}, {"capability_rules": {"exclude": "embed"}}, "config.capability_rules.exclude: must be a list of regular expressions"),
         ({}, {"capability_rules": {"image": {"include": ["(unclosed"]}}}, "config.capability_rules.image.include: '(unclosed' is not a valid regular expression"),
         ({}, {"capability_rules": {"image": {"includes": []}}}, "config.capability_rules.image.includes: unknown key"),
+        ({}, {"capability_rules": {"exclude": [["embed"]]}}, "config.capability_rules.exclude: every pattern must be text, not list"),
+        ({}, {"capability_rules": {"exclude": ["a" * 501]}}, "config.capability_rules.exclude: 'aaaa"),
         ({}, {"default_params": []}, "config.default_params: must be an object"),
         ({}, {"default_params": {"max_tokens": "lots"}}, "config.default_params.max_tokens: must be a whole number"),
         ({}, {"allow_private_network": "yes"}, "config.allow_private_network: must be true or false"),
@@ -141,3 +143,11 @@ def test_safe_reads_of_well_formed_values():
     assert config_allows_private_network({"allow_private_network": True}) is True
     assert config_allows_private_network({"allow_private_network": "yes"}) is False
     assert config_allows_private_network([1]) is False
+
+
+def test_a_deeply_nested_value_is_named_not_echoed():
+    nested: list = []
+    for _ in range(100_000):
+        nested = [nested]
+    found = problems(capabilities={}, config={"capability_rules": {"exclude": [nested]}, "default_params": {"x": nested}})
+    assert found == ["config.capability_rules.exclude: every pattern must be text, not list"]
