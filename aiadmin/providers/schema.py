@@ -122,15 +122,10 @@ def _one_of(choices: tuple[str, ...]) -> Check:
     return check
 
 
-def _object(path: str, value: Any) -> Problems:
-    if not isinstance(value, dict):
-        yield Problem(path, "must be an object")
-
-
-def _unknown(path: str, value: Mapping, known: tuple[str, ...] | Mapping, what: str = "key") -> Problems:
+def _unknown(path: str, value: Mapping, known: tuple[str, ...]) -> Problems:
     for key in value:
         if key not in known:
-            yield Problem(f"{path}.{key}", f"unknown {what} (expected one of {', '.join(known)})")
+            yield Problem(f"{path}.{key}", f"unknown key (expected one of {', '.join(known)})")
 
 
 # ------------------------------------------------------------------ config keys
