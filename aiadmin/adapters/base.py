@@ -37,6 +37,9 @@ class BaseAdapter:
     requires_key: ClassVar[bool] = True
     # False when the adapter calls no server at all (the sandbox).
     requires_base_url: ClassVar[bool] = True
+    # Config keys this adapter reads beyond the shared ones of aiadmin.providers.schema (e.g. an
+    # adapter from another package); the admin refuses any other unknown key as a likely typo.
+    extra_config_keys: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(
         self,

@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from .errors import ConfigurationError, ProviderConnectionError
 
@@ -264,3 +266,81 @@ async def check_base_url(base_url: str, *, allow_private_network: bool, provider
             "the provider's config.",
             provider=provider,
         )
+
+
+# =========================================================================================
+# The check when a base URL is saved (admin form, catalogue import): no DNS lookup (the
+# import runs offline on every start), so only what the URL itself says is judged: literal
+# addresses in every spelling a resolver accepts, and names local by definition. The
+# connection-level guard checks the resolved addresses at call time.
+# =========================================================================================
+
+
+# RFC 6761 (localhost), RFC 6762 (.local and the private names of its appendix G),
+# RFC 8375 (home.arpa), ICANN's .internal (2024) and the never-delegated .corp/.home.
+LOCAL_NAME_SUFFIXES = ("localhost", "localdomain", "local", "internal", "home.arpa", "lan", "home", "corp", "intranet", "private")
+_INET_ATON_SPELLING = re.compile(r"(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}")
+_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
+
+
+def _saved_host(hostname: str) -> str:
+    """The host as a resolver will see it: percent-decoded, compatibility characters folded
+    (fullwidth digits and letters, ideographic full stops), lowercase, no trailing dot."""
+    host = unicodedata.normalize("NFKC", unquote(hostname)).translate(_DOTS).lower()
+    return host.rstrip(".")
+
+
+def _literal_address(host: str) -> str | None:
+    """The IP address ``host`` spells, or None when it is a name. Besides the standard forms
+    this accepts what ``inet_aton`` does (``127.1``, ``2130706433``, ``0x7f.0.0.1``,
+    ``0177.0.0.1``), since the system resolver connects to those too."""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    if _INET_ATON_SPELLING.fullmatch(host):
+        try:
+            return socket.inet_ntoa(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
+
+
+def _is_local_name(host: str) -> bool:
+    return "." not in host or any(host == suffix or host.endswith(f".{suffix}") for suffix in LOCAL_NAME_SUFFIXES)
+
+
+def base_url_save_problem(base_url: str, *, allow_private_network: bool, name: str = "base URL") -> str | None:
+    """Why ``base_url`` may not be saved, or None. Refuses a scheme other than http(s), and a
+    loopback or private-network target unless the provider is marked as self-hosted on the
+    organisation's network (``allow_private_network``). An empty URL is not judged here.
+    ``name`` is what the messages call the URL."""
+    if not base_url:
+        return None
+    try:
+        parts = urlsplit(base_url)
+        parts.port  # noqa: B018  (raises ValueError for a port out of range)
+    except ValueError:
+        return "Enter a valid http:// or https:// address."
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"The {name} must be an http:// or https:// address."
+    if allow_private_network:
+        return None
+    host = _saved_host(parts.hostname)
+    address = _literal_address(host)
+    if address is not None:
+        try:
+            private = _is_private(address)
+        except ValueError:
+            private = True  # not an address the classifier understands: refuse, do not guess
+        if not private:
+            return None
+        what = f"the loopback or private-network address {address}"
+    elif _is_local_name(host):
+        what = f"“{host}”, a name that only exists on a local machine or network"
+    else:
+        return None
+    return (
+        f"The {name} points at {what}. If this provider is a self-hosted server on the "
+        'organisation\'s network, mark it as such with "allow_private_network": true in its config.'
+    )

@@ -67,6 +67,8 @@ def card_data(card: ProviderCard, urls: CardUrls, *, is_superuser: bool) -> dict
         "state": str(card.decision.state),
         "state_label": card.state_label,
         "reason": card.decision.reason,
+        "broken": card.decision.state == "broken",
+        "self_hosted": provider.self_hosted,
         "requests": f"{requests} request{'' if requests == 1 else 's'}",
         "last_used": f"last used {timesince(provider.last_used_at)} ago" if provider.last_used_at else "never used",
         "settings_url": urls.provider_change.replace("__pk__", str(provider.pk)) if is_superuser else "",

@@ -18,7 +18,7 @@ from aiadmin.unified import AvailableModel, UnifiedAIService
 
 SEPARATOR = "::"
 _USABLE_STATES = frozenset({"available_personal", "available_shared"})
-_WHY_NOT = {"no_access": "no key", "disabled": "switched off"}
+_WHY_NOT = {"no_access": "no key", "disabled": "switched off", "broken": "settings broken"}
 
 service = UnifiedAIService()
 

@@ -13,6 +13,7 @@ from aiadmin.adapters.registry import registry
 from aiadmin.adapters.types import CAPABILITIES
 from aiadmin.providers.access import AccessDecision, access_decide
 from aiadmin.providers.models import AdminProviderSettings, AIModel, AIProvider
+from aiadmin.providers.schema import capability_flag, config_allows_private_network
 
 
 _STATE_LABELS = {
@@ -20,6 +21,7 @@ _STATE_LABELS = {
     "available_shared": "shared key",
     "no_access": "no access",
     "disabled": "disabled",
+    "broken": "settings broken",
 }
 
 
@@ -57,6 +59,10 @@ class CardProvider:
 
     def __str__(self) -> str:
         return self.display_name or self.name
+
+    @property
+    def self_hosted(self) -> bool:
+        return config_allows_private_network(self.config)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,11 +103,10 @@ class ProviderCard:
 
 def capability_row(*, provider: CardProvider, capability: str, active: tuple[str, str] | None, settings_row) -> CapabilityRow:
     """``active`` is the selected model as (model id, display name)."""
-    spec = (provider.capabilities or {}).get(capability, {})
     return CapabilityRow(
         capability=capability,
-        supported=bool(spec.get("supported")),
-        dynamic_models=bool(spec.get("dynamic_models", True)),
+        supported=capability_flag(provider.capabilities, capability, "supported", default=False),
+        dynamic_models=capability_flag(provider.capabilities, capability, "dynamic_models", default=True),
         active_model=active[0] if active else None,
         active_model_name=(active[1] or active[0]) if active else None,
         preferred_model=(settings_row.preferred_models or {}).get(capability) if settings_row else None,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from aiadmin.adapters.registry import registry
 
 from .models import AdminProviderSettings, AIProvider, AIRequestLog
+from .schema import config_auth_style, provider_broken_reason
 
 
 class ModelAccessState(enum.StrEnum):
@@ -16,6 +17,7 @@ class ModelAccessState(enum.StrEnum):
     AVAILABLE_SHARED = "available_shared"
     NO_ACCESS = "no_access"
     DISABLED = "disabled"
+    BROKEN = "broken"  # the stored settings are malformed; a superadmin must fix them
 
 
 KeySource = AIRequestLog.KeySource
@@ -37,13 +39,17 @@ def provider_needs_key(provider: AIProvider) -> bool:
     adapter_class = registry.get(provider.adapter)
     if adapter_class is not None and not adapter_class.requires_key:
         return False
-    return (provider.config or {}).get("auth", {}).get("style", "bearer") != "none"
+    return config_auth_style(provider.config) != "none"
 
 
 def access_decide(
     *, admin, provider: AIProvider, settings: AdminProviderSettings | None
 ) -> AccessDecision:
-    """Personal key (if allowed and not opted out) -> shared key (if set and permitted) -> none."""
+    """Personal key (if allowed and not opted out) -> shared key (if set and permitted) -> none.
+    A provider whose stored settings are malformed is unusable until a superadmin fixes it."""
+    broken = provider_broken_reason(provider)
+    if broken:
+        return AccessDecision(ModelAccessState.BROKEN, KeySource.NONE, broken)
     if not provider.is_active:
         return AccessDecision(ModelAccessState.DISABLED, KeySource.NONE, f"{provider} is switched off by a superadmin.")
     if settings is not None and not settings.is_active:

@@ -18,8 +18,10 @@ from typing import Any
 from django.db import transaction
 
 from aiadmin.adapters.types import CAPABILITIES
+from aiadmin.adapters.urlguard import base_url_save_problem
 
 from .models import AIModel, AIProvider
+from .schema import config_allows_private_network, provider_json_problems
 
 CATALOGUE_PATH = Path(__file__).resolve().parent / "catalogue" / "providers.json"
 
@@ -38,7 +40,6 @@ MANAGED_FIELDS = (
 )
 # Fields the catalogue sets on creation only.
 CREATE_ONLY_FIELDS = ("sort_order", "is_active", "allow_personal_keys", "allow_shared_for_normal_admins")
-AUTH_STYLES = {"bearer": (), "header": ("header",), "query": ("param",), "none": ()}
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _MISSING = object()
 
@@ -75,6 +76,11 @@ def catalogue_load(*, path: Path = CATALOGUE_PATH) -> list[dict[str, Any]]:
     entries = raw.get("providers") if isinstance(raw, dict) else raw
     if not isinstance(entries, list):
         raise CatalogueError([f"{path}: expected a list of providers (or an object with 'providers')"])
+    _raise_problems(entries)
+    return entries
+
+
+def _raise_problems(entries: list[Any]) -> None:
     problems: list[str] = []
     seen: set[str] = set()
     for index, entry in enumerate(entries):
@@ -87,7 +93,6 @@ def catalogue_load(*, path: Path = CATALOGUE_PATH) -> list[dict[str, Any]]:
             seen.add(label)
     if problems:
         raise CatalogueError(problems)
-    return entries
 
 
 def _entry_problems(entry: Any):
@@ -109,8 +114,13 @@ def _entry_problems(entry: Any):
             continue
         if not isinstance(value, str) or not re.match(r"^https?://[^\s/]+", value):
             yield f"{name}: must be an http(s) URL"
-    yield from _capabilities_problems(entry.get("capabilities", {}))
-    yield from _config_problems(entry.get("config", {}))
+        elif name == "api_base_url":
+            problem = base_url_save_problem(value, allow_private_network=config_allows_private_network(entry.get("config")))
+            if problem:
+                yield f"{name}: {problem}"
+    capabilities, config = entry.get("capabilities", {}), entry.get("config", {})
+    adapter = entry.get("adapter") if isinstance(entry.get("adapter"), str) else None
+    yield from map(str, provider_json_problems(capabilities=capabilities, config=config, adapter=adapter))
     if not isinstance(entry.get("sort_order", 0), int) or entry.get("sort_order", 0) < 0:
         yield "sort_order: must be a whole number >= 0"
     for name in ("is_active", "allow_personal_keys", "allow_shared_for_normal_admins"):
@@ -122,67 +132,6 @@ def _entry_problems(entry: Any):
         for capability, model_id in default_models.items()
     ):
         yield "default_models: must map capabilities to model ids"
-
-
-def _capabilities_problems(capabilities: Any):
-    if not isinstance(capabilities, dict):
-        yield "capabilities: must be an object"
-        return
-    for capability, spec in capabilities.items():
-        if capability not in CAPABILITIES:
-            yield f"capabilities.{capability}: unknown capability (expected one of {', '.join(CAPABILITIES)})"
-        elif not isinstance(spec, dict) or not all(
-            isinstance(spec.get(flag, False), bool) for flag in ("supported", "dynamic_models")
-        ):
-            yield f"capabilities.{capability}: must be {{'supported': bool, 'dynamic_models': bool}}"
-
-
-def _config_problems(config: Any):
-    if not isinstance(config, dict):
-        yield "config: must be an object"
-        return
-    auth = config.get("auth", {"style": "bearer"})
-    style = auth.get("style") if isinstance(auth, dict) else None
-    if style not in AUTH_STYLES:
-        yield f"config.auth.style: must be one of {', '.join(AUTH_STYLES)}"
-    else:
-        for required in AUTH_STYLES[style]:
-            if not isinstance(auth.get(required), str) or not auth[required]:
-                yield f"config.auth.{required}: required for auth style {style!r}"
-    headers = config.get("extra_headers", {})
-    if not isinstance(headers, dict) or not all(
-        isinstance(key, str) and isinstance(value, str) for key, value in headers.items()
-    ):
-        yield "config.extra_headers: must map header names to text"
-    models_path = config.get("models_path")
-    if models_path is not None and (
-        not isinstance(models_path, str) or not re.match(r"^(/|https?://[^\s/]+/)", models_path)
-    ):
-        yield "config.models_path: must be a path starting with /, an http(s) URL, or null"
-    yield from _rules_problems(config.get("capability_rules", {}))
-
-
-def _rules_problems(rules: Any):
-    if not isinstance(rules, dict):
-        yield "config.capability_rules: must be an object"
-        return
-    for key, value in rules.items():
-        where = f"config.capability_rules.{key}"
-        if key == "exclude":
-            patterns = value
-        elif key in CAPABILITIES and isinstance(value, dict):
-            patterns = [*value.get("include", []), *value.get("exclude", [])]
-        else:
-            yield f"{where}: unknown rule"
-            continue
-        if not isinstance(patterns, list):
-            yield f"{where}: must be a list of regular expressions"
-            continue
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except (re.error, TypeError):
-                yield f"{where}: {pattern!r} is not a valid regular expression"
 
 
 def _managed_values(entry: Mapping[str, Any]) -> dict[str, Any]:
@@ -202,6 +151,9 @@ def _managed_values(entry: Mapping[str, Any]) -> dict[str, Any]:
 
 @transaction.atomic
 def catalogue_import(*, entries: list[dict[str, Any]]) -> ImportReport:
+    """Import validated entries; entries that were not loaded by :func:`catalogue_load` are
+    checked here too, so nothing malformed is written (and nothing at all if one is)."""
+    _raise_problems(entries)
     report = ImportReport()
     existing = {provider.slug: provider for provider in AIProvider.objects.filter(slug__in=[e["slug"] for e in entries])}
     for entry in entries:

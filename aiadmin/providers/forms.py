@@ -10,8 +10,10 @@ from django.db import models
 from unfold.widgets import UnfoldAdminPasswordWidget, UnfoldAdminSelectWidget, UnfoldBooleanWidget
 
 from aiadmin.adapters.registry import registry
+from aiadmin.adapters.urlguard import base_url_save_problem
 
 from .models import AdminProviderLimit, AdminProviderSettings, AIProvider
+from .schema import config_allows_private_network, provider_json_problems
 
 _KEY_RE = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces
 
@@ -85,6 +87,26 @@ def adapter_choices(current: str | None = None) -> list[tuple[str, str]]:
     return choices
 
 
+def _provider_write_problems(form: forms.ModelForm) -> list[tuple[str, str]]:
+    """(field, message) for the provider's JSON fields and base URL as the form would save
+    them (the posted value, or the stored one for a field the form leaves out)."""
+    def value(name: str):
+        return form.cleaned_data[name] if name in form.cleaned_data else getattr(form.instance, name)
+
+    problems = [
+        (problem.field, str(problem))
+        for problem in provider_json_problems(
+            capabilities=value("capabilities"), config=value("config"), adapter=value("adapter")
+        )
+    ]
+    base_url = value("api_base_url")
+    if base_url and "config" not in form.errors and "config" not in dict(problems):
+        problem = base_url_save_problem(base_url, allow_private_network=config_allows_private_network(value("config")))
+        if problem:
+            problems.append(("api_base_url", problem))
+    return problems
+
+
 class AIProviderForm(SecretFieldsFormMixin, forms.ModelForm):
     secret_fields = ("shared_api_key",)
     shared_api_key = write_only_secret_field("Shared API key")
@@ -106,6 +128,14 @@ class AIProviderForm(SecretFieldsFormMixin, forms.ModelForm):
             self.fields["api_base_url"].help_text = (
                 "Changing the base URL clears the shared key: enter the key again with the new URL."
             )
+
+    def clean(self):
+        cleaned = super().clean()
+        invalid_already = set(self.errors)  # e.g. not JSON at all: that message says enough
+        for field, message in _provider_write_problems(self):
+            if field in self.fields and field not in invalid_already:
+                self.add_error(field, message)
+        return cleaned
 
 
 class AdminProviderSettingsForm(SecretFieldsFormMixin, forms.ModelForm):

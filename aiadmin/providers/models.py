@@ -12,6 +12,7 @@ from aiadmin.adapters.registry import registry
 from aiadmin.adapters.types import CAPABILITIES
 
 from .fields import Ciphertext, EncryptedSecretField, EncryptedSecretsMixin
+from .schema import capability_flag, provider_broken_reason
 
 CAPABILITY_CHOICES = [(capability, capability.title()) for capability in CAPABILITIES]
 
@@ -84,7 +85,12 @@ class AIProvider(EncryptedSecretsMixin, models.Model):
         return "ok" if self.adapter_available else "adapter missing"
 
     def supports(self, capability: str) -> bool:
-        return bool((self.capabilities or {}).get(capability, {}).get("supported"))
+        return capability_flag(self.capabilities, capability, "supported", default=False)
+
+    @property
+    def broken_reason(self) -> str:
+        """Why the stored JSON fields make the provider unusable; empty when they do not."""
+        return provider_broken_reason(self)
 
     @property
     def supported_capabilities(self) -> list[str]:

@@ -23,9 +23,18 @@ from aiadmin.providers.models import AdminProviderLimit, AdminProviderSettings, 
 from aiadmin.providers.usage import quota_consume, quota_remaining
 
 
+def provider_require_usable_settings(provider: AIProvider) -> None:
+    """Refuse a provider whose stored capabilities or config are malformed (edited in SQL, an
+    old import): a clear error instead of an adapter tripping over them."""
+    broken = provider.broken_reason
+    if broken:
+        raise ConfigurationError(broken, provider=str(provider))
+
+
 def provider_adapter(provider: AIProvider, api_key: str | None) -> BaseAdapter:
     """The provider's adapter, set up with its base URL, config and the key a call uses."""
     adapter_class = registry.require(provider.adapter, provider=str(provider))
+    provider_require_usable_settings(provider)
     return adapter_class(
         base_url=provider.api_base_url, api_key=api_key, config=provider.config or {}, provider_name=str(provider)
     )
@@ -146,6 +155,7 @@ def _checked_plan(
 
     try:
         registry.require(provider.adapter, provider=name)
+        provider_require_usable_settings(provider)
     except AIAdminError as err:
         raise refuse(err) from err
     if not provider.supports(capability):

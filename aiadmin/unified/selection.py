@@ -21,9 +21,10 @@ from aiadmin.adapters.registry import registry
 from aiadmin.adapters.types import CAPABILITIES, KeyValidation
 from aiadmin.providers.access import ModelAccessState, access_api_key, access_decide
 from aiadmin.providers.models import AdminProviderSettings, AIModel, AIProvider
+from aiadmin.providers.schema import capability_flag
 from aiadmin.providers.services import aimodel_select
 
-from .plan import provider_adapter
+from .plan import provider_adapter, provider_require_usable_settings
 from .results import AvailableModel, BrowsedModel
 
 
@@ -64,6 +65,7 @@ def _settings_row(admin, provider: AIProvider) -> AdminProviderSettings | None:
 def _check_capability(provider: AIProvider, capability: str) -> None:
     if capability not in CAPABILITIES:
         raise UnsupportedOperationError(f"Unknown capability “{capability}”.", provider=str(provider))
+    provider_require_usable_settings(provider)
     if not provider.supports(capability):
         raise UnsupportedOperationError(f"{provider} is not set up for {capability}.", provider=str(provider))
 
@@ -72,7 +74,7 @@ def browse_context(*, provider_slug: str, capability: str, admin) -> ProviderCon
     provider = _provider(provider_slug)
     registry.require(provider.adapter, provider=str(provider))
     _check_capability(provider, capability)
-    if not (provider.capabilities or {}).get(capability, {}).get("dynamic_models", True):
+    if not capability_flag(provider.capabilities, capability, "dynamic_models", default=True):
         raise UnsupportedOperationError(
             f"{provider} publishes no {capability} model list: enter the model id by hand.", provider=str(provider)
         )
