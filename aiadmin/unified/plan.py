@@ -20,7 +20,9 @@ from aiadmin.adapters.errors import (
 from aiadmin.adapters.registry import registry
 from aiadmin.providers.access import AccessDecision, access_api_key, access_decide
 from aiadmin.providers.models import AdminProviderSettings, AIModel, AIProvider
-from aiadmin.providers.usage import quota_consume, quota_remaining
+from aiadmin.providers.usage import ModelPrice, quota_consume, quota_remaining
+
+from .model_lists import model_list_price, provider_fingerprint
 
 
 def provider_adapter(provider: AIProvider, api_key: str | None) -> BaseAdapter:
@@ -43,6 +45,8 @@ class CallPlan:
     api_key: str | None
     counted_against_limit: bool = False
     remaining_quota: int | None = None
+    # Prices for the ledger: the model row's, else the cached model list's (None: unknown).
+    price: ModelPrice | None = None
 
     def adapter(self) -> BaseAdapter:
         return provider_adapter(self.provider, self.api_key)
@@ -151,6 +155,7 @@ def _checked_plan(
             ConfigurationError(f"No {capability} model is selected for {name}. Pick one in its model browser.", provider=name),
             decision.key_source,
         )
+    api_key = access_api_key(decision=decision, provider=provider, settings=settings_row)
     return CallPlan(
         admin=admin,
         capability=capability,
@@ -159,9 +164,19 @@ def _checked_plan(
         decision=decision,
         model=model,
         model_id=chosen,
-        api_key=access_api_key(decision=decision, provider=provider, settings=settings_row),
+        api_key=api_key,
         remaining_quota=quota_remaining(settings_row=settings_row),
+        price=_model_price(provider=provider, model=model, model_id=chosen, api_key=api_key),
     )
+
+
+def _model_price(*, provider: AIProvider, model: AIModel | None, model_id: str, api_key: str | None) -> ModelPrice | None:
+    """A model row's prices; for a model without a row (a personal preference, an explicit id)
+    those of the provider's cached model list, so its calls are priced like any other."""
+    if model is not None:
+        return ModelPrice.of(model)
+    fingerprint = provider_fingerprint(adapter=provider.adapter, base_url=provider.api_base_url, config=provider.config or {})
+    return model_list_price(provider_id=provider.pk, fingerprint=fingerprint, api_key=api_key, model_id=model_id)
 
 
 def _plan_first_usable(*, admin, capability: str, model_id: str | None) -> CallPlan:

@@ -164,6 +164,7 @@ class UnifiedAIService:
                 usage=outcome.usage,
                 settings_row=plan.settings_row,
                 counted_against_limit=plan.counted_against_limit,
+                price=plan.price,
             )
         )
 
@@ -179,7 +180,7 @@ class UnifiedAIService:
             model=plan.model_id,
             key_source=plan.decision.key_source,
             latency_ms=latency_ms,
-            cost=estimate_cost(usage=usage, model=plan.model),
+            cost=estimate_cost(usage=usage, model=plan.model, price=plan.price),
             remaining_quota=plan.remaining_quota,
         )
 
