@@ -75,7 +75,7 @@ from .http import (
     send_with_retries,
     url_origin,
 )
-from .sse import SSEEvent, StreamEndedEarly, aiter_sse, error_from_body, event_payload, is_done
+from .sse import SSEEvent, StreamEndedEarly, aiter_sse, error_from_body, event_payload, event_stream_headers, is_done
 from .types import (
     ChatChunk,
     ChatRequest,
@@ -539,12 +539,13 @@ class OpenAIAdapter(BaseAdapter):
         **content: Any,
     ) -> httpx.Response:
         headers, params = self._request_auth()
+        sent_headers = event_stream_headers(headers) if stream else headers
         # httpx's params= replaces a query the URL already has (e.g. a models_path filter).
         target = httpx.URL(url).copy_merge_params(params)
         client = get_client()
 
         def send() -> Any:
-            request = client.build_request(method, target, headers=headers, timeout=timeout, **content)
+            request = client.build_request(method, target, headers=sent_headers, timeout=timeout, **content)
             return client.send(request, stream=stream)
 
         return await send_with_retries(send, provider=self.provider_name, secrets=self._secrets, media=media)

@@ -226,6 +226,16 @@ async def test_stream_chat_yields_chunks_then_usage(upstream: Upstream) -> None:
     assert json.loads(upstream.requests[-1].content)["stream_options"] == {"include_usage": True}
 
 
+async def test_stream_chat_asks_for_an_event_stream(upstream: Upstream) -> None:
+    upstream.on(
+        "POST",
+        f"{ROUTER}/chat/completions",
+        httpx.Response(200, content=payloads.ROUTER_CHAT_STREAM, headers={"content-type": "text/event-stream"}),
+    )
+    [item async for item in adapter().stream_chat(chat_request())]
+    assert upstream.requests[-1].headers.get_list("accept") == ["text/event-stream"]
+
+
 async def test_a_stream_without_done_is_a_failed_turn(upstream: Upstream) -> None:
     cut = payloads.ROUTER_CHAT_STREAM.split(b'data: {"id":"chatcmpl-6c0f","object":"chat.completion.chunk","created":1754400000,"model":"openai/gpt-oss-120b","choices":[{"index":0,"delta":{"content":"the')[0]
     upstream.on(

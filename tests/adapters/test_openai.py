@@ -391,6 +391,14 @@ async def test_streaming_chat_yields_text_chunks_then_exactly_one_usage(upstream
     assert (sent["model"], sent["temperature"], sent["max_tokens"]) == ("gpt-4o", 0.2, 50)
 
 
+async def test_streamed_chat_asks_for_an_event_stream_over_any_configured_accept(upstream: Upstream) -> None:
+    upstream.on("POST", f"{BASE}/chat/completions", event_stream(payloads.sse(*payloads.STREAM_CHUNKS)))
+
+    await collect(adapter({"extra_headers": {"ACCEPT": "application/json"}}).stream_chat(chat_request()))
+
+    assert upstream.last.headers.get_list("accept") == ["text/event-stream"]
+
+
 async def test_chat_body_omits_unset_temperature_and_max_tokens_and_merges_default_params(upstream: Upstream) -> None:
     upstream.on("POST", f"{BASE}/chat/completions", event_stream(payloads.sse(*payloads.STREAM_CHUNKS)))
     provider = adapter({"default_params": {"top_p": 0.9, "stream": False, "model": "other", "temperature": 1.0}})
