@@ -433,6 +433,94 @@ async def test_request_max_tokens_replaces_a_token_limit_from_default_params(ups
     assert "max_tokens" not in sent
 
 
+@pytest.mark.parametrize("model", ["o1", "o3-mini", "o4-mini", "gpt-5", "gpt-5-mini-2025-08-07"])
+async def test_openai_catalogue_row_leaves_out_what_reasoning_models_reject(upstream: Upstream, model: str) -> None:
+    """o-series and GPT-5 answer 400 unsupported_parameter to max_tokens and to sampling fields."""
+    upstream.on("POST", f"{BASE}/chat/completions", event_stream(payloads.sse(*payloads.STREAM_CHUNKS)))
+    provider = adapter(payloads.catalogue_config("openai"))
+
+    await collect(provider.stream_chat(chat_request(model=model, temperature=0.2, max_tokens=50)))
+
+    sent = body_of(upstream.last)
+    assert sent["max_completion_tokens"] == 50
+    assert not {"max_tokens", "temperature", "top_p"} & sent.keys()
+    assert (sent["model"], sent["stream"]) == (model, True)
+
+
+async def test_openai_catalogue_row_keeps_sampling_for_other_models(upstream: Upstream) -> None:
+    upstream.on("POST", f"{BASE}/chat/completions", event_stream(payloads.sse(*payloads.STREAM_CHUNKS)))
+
+    await collect(adapter(payloads.catalogue_config("openai")).stream_chat(chat_request(temperature=0.2, max_tokens=50)))
+
+    sent = body_of(upstream.last)
+    assert (sent["model"], sent["temperature"], sent["max_completion_tokens"]) == ("gpt-4o", 0.2, 50)
+    assert "max_tokens" not in sent
+
+
+async def test_azure_openai_catalogue_row_applies_the_same_rule_to_reasoning_deployments(upstream: Upstream) -> None:
+    base = "https://contoso.openai.azure.com/openai/v1"
+    upstream.on("POST", f"{base}/chat/completions", httpx.Response(200, json=payloads.CHAT_COMPLETION))
+    provider = adapter(payloads.catalogue_config("azure-openai"), base_url=base)
+
+    await provider.chat(chat_request(model="o3-mini", temperature=0.2, max_tokens=50))
+    reasoning = body_of(upstream.last)
+    await provider.chat(chat_request(model="gpt-4o", temperature=0.2, max_tokens=50))
+    other = body_of(upstream.last)
+
+    assert reasoning["max_completion_tokens"] == 50 and not {"max_tokens", "temperature"} & reasoning.keys()
+    assert (other["max_tokens"], other["temperature"]) == (50, 0.2)
+
+
+async def test_parameter_rules_omit_fields_from_default_params_and_request_extras(upstream: Upstream) -> None:
+    upstream.on("POST", f"{BASE}/chat/completions", httpx.Response(200, json=payloads.CHAT_COMPLETION))
+    provider = adapter(
+        {
+            "default_params": {"top_p": 0.9, "seed": 7},
+            "parameter_rules": [{"models": ["^o[1-9]"], "omit": ["top_p", "presence_penalty"]}],
+        }
+    )
+
+    await provider.chat(chat_request(model="o3", extra={"presence_penalty": 0.5}))
+
+    sent = body_of(upstream.last)
+    assert "top_p" not in sent and "presence_penalty" not in sent
+    assert sent["seed"] == 7  # not named by the rule
+
+
+async def test_a_parameter_rule_can_choose_the_token_limit_field_for_its_models(upstream: Upstream) -> None:
+    upstream.on("POST", f"{BASE}/chat/completions", httpx.Response(200, json=payloads.CHAT_COMPLETION))
+    provider = adapter({"parameter_rules": [{"models": ["^o[1-9]"], "max_tokens_param": "max_completion_tokens"}]})
+
+    await provider.chat(chat_request(model="o4-mini", max_tokens=64))
+    reasoning = body_of(upstream.last)
+    await provider.chat(chat_request(model="gpt-4o", max_tokens=64))
+    other = body_of(upstream.last)
+
+    assert reasoning["max_completion_tokens"] == 64 and "max_tokens" not in reasoning
+    assert other["max_tokens"] == 64 and "max_completion_tokens" not in other
+
+
+@pytest.mark.parametrize(
+    ("rules", "problem"),
+    [
+        ({"models": ["^o1"]}, "must be a list of rules"),
+        ([{"omit": ["temperature"]}], '"models"'),
+        ([{"models": ["^o1"], "omit": "temperature"}], '"omit" must be a list'),
+        ([{"models": ["^o1"], "omit": ["messages"]}], "cannot name messages"),
+        ([{"models": ["^o1"], "max_tokens_param": "max_output_tokens"}], '"max_tokens_param" must be one of'),
+        ([{"models": ["(unclosed"]}], "not a valid regular expression"),
+    ],
+)
+async def test_malformed_parameter_rules_are_a_configuration_error_before_any_request(
+    upstream: Upstream, rules: Any, problem: str
+) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        await adapter({"parameter_rules": rules}).chat(chat_request(model="o1"))
+
+    assert problem in raised.value.message and '"parameter_rules"' in raised.value.message
+    assert upstream.requests == []
+
+
 async def test_stream_include_usage_can_be_switched_off_and_then_usage_is_empty(upstream: Upstream) -> None:
     chunks_without_usage = payloads.STREAM_CHUNKS[:-1]
     upstream.on("POST", f"{BASE}/chat/completions", event_stream(payloads.sse(*chunks_without_usage)))
