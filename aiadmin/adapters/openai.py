@@ -53,9 +53,19 @@ Everything provider-specific comes from the provider row's ``config`` (all keys 
 ``image_response_format``
     ``"b64_json"`` by default; ``null`` omits the field for servers that reject it. Never sent
     for ``gpt-image`` models, which always answer in base64 and reject the field.
+``transcription_request``
+    ``"multipart"`` (default: OpenAI's file upload) or ``"json"``: OpenRouter's speech-to-text
+    takes JSON with the audio base64-encoded under ``input_audio`` (``{"data", "format"}``).
 ``allow_private_network``
     Also decides whether an image URL returned by the provider may point at a loopback or
     private address.
+
+Model lists: an entry with ``active: false`` (Groq) or an ``expiration_date`` in the past
+(OpenRouter: "the date after which the model may be removed") is not offered; one with a
+future ``expiration_date`` is offered and flagged deprecated. OpenRouter's output modalities
+``speech`` and ``transcription`` make a model an audio model (``/audio/speech``,
+``/audio/transcriptions``); ``audio`` output alone (a chat model answering in audio inside a
+streamed chat completion) is not callable as audio, and the browser says so.
 """
 
 from __future__ import annotations
@@ -64,7 +74,8 @@ import base64
 import binascii
 import mimetypes
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -76,6 +87,7 @@ from .capabilities import AUDIO, IMAGE, NOTHING, TEXT, apply_capability_rules, i
 from .errors import (
     AIAdminError,
     AuthenticationError,
+    BadRequestError,
     ConfigurationError,
     MalformedResponseError,
     NotFoundError,
@@ -197,11 +209,17 @@ class OpenAIAdapter(BaseAdapter):
     def _model_info(self, entry: Mapping[str, Any]) -> ModelInfo | None:
         if entry.get("active") is False:  # Groq keeps retired models in its list
             return None
+        expires = _expiration_date(entry)
+        if expires is not None and expires < _today():  # past OpenRouter's removal date
+            return None
         model_id: str = entry["id"]
         capabilities = apply_capability_rules(
             model_id, detected=_detected_capabilities(entry), rules=self.config.get("capability_rules")
         )
-        if not capabilities:
+        not_callable = tuple(
+            (capability, reason) for capability, reason in _not_callable(entry) if capability not in capabilities
+        )
+        if not capabilities and not not_callable:
             return None
         pricing_input, pricing_output, is_free = _pricing(entry, model_id)
         return ModelInfo(
@@ -213,6 +231,8 @@ class OpenAIAdapter(BaseAdapter):
             pricing_input=pricing_input,
             pricing_output=pricing_output,
             context_window=_context_window(entry),
+            deprecation=f"Deprecated: the provider may remove it after {expires.isoformat()}." if expires else "",
+            not_callable=not_callable,
         )
 
     async def validate_key(self) -> KeyValidation:
@@ -304,7 +324,7 @@ class OpenAIAdapter(BaseAdapter):
                 body.pop(name, None)
         return body
 
-    def _max_tokens_param(self, rules: list[Mapping[str, Any]] = ()) -> str:
+    def _max_tokens_param(self, rules: Sequence[Mapping[str, Any]] = ()) -> str:
         ruled = next((rule["max_tokens_param"] for rule in rules if rule.get("max_tokens_param")), None)
         param = ruled or self.config.get("max_tokens_param") or "max_tokens"
         if param not in MAX_TOKENS_PARAMS:
@@ -515,16 +535,22 @@ class OpenAIAdapter(BaseAdapter):
     async def speech_to_text(self, request: TranscriptionRequest) -> Transcript:
         filename = request.filename or "audio"
         mime_type = request.mime_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
-        fields = {"model": request.model, "response_format": "json"}
-        if request.language:
-            fields["language"] = request.language
+        style = self.config.get("transcription_request", "multipart")
+        if style == "json":
+            content: dict[str, Any] = {"json": self._transcription_json(request, filename, mime_type)}
+        elif style == "multipart":
+            fields = {"model": request.model, "response_format": "json"}
+            if request.language:
+                fields["language"] = request.language
+            content = {"data": fields, "files": {"file": (filename, request.audio, mime_type)}}
+        else:
+            raise ConfigurationError(
+                '"transcription_request" in the provider\'s config must be "multipart" or "json", '
+                f"not {style!r}. Fix it on the provider page.",
+                provider=self.provider_name,
+            )
         response = await self._send(
-            "POST",
-            self._url("/audio/transcriptions"),
-            data=fields,
-            files={"file": (filename, request.audio, mime_type)},
-            timeout=MEDIA_TIMEOUT,
-            media=True,
+            "POST", self._url("/audio/transcriptions"), timeout=MEDIA_TIMEOUT, media=True, **content
         )
         payload = self._json_payload(response)
         text = payload.get("text") if isinstance(payload, Mapping) else None
@@ -537,6 +563,24 @@ class OpenAIAdapter(BaseAdapter):
             language=language if isinstance(language, str) and language else request.language,
             duration_seconds=float(duration) if isinstance(duration, (int, float)) else None,
         )
+
+    def _transcription_json(self, request: TranscriptionRequest, filename: str, mime_type: str) -> dict[str, Any]:
+        """OpenRouter's speech-to-text body: base64 audio under ``input_audio`` with its format
+        (docs: guides/overview/multimodal/stt, api-reference stt/create-transcription)."""
+        audio_format = _audio_format(filename, mime_type)
+        if audio_format is None:
+            raise BadRequestError(
+                f"The audio format of {filename!r} ({mime_type}) is not known: upload wav, mp3, "
+                "flac, ogg, webm, m4a or aac.",
+                provider=self.provider_name,
+            )
+        body: dict[str, Any] = {
+            "model": request.model,
+            "input_audio": {"data": base64.b64encode(request.audio).decode("ascii"), "format": audio_format},
+        }
+        if request.language:
+            body["language"] = request.language
+        return body
 
     # ------------------------------------------------------------------ transport
 
@@ -685,7 +729,15 @@ def _output_modalities(entry: Mapping[str, Any]) -> list[Any] | None:
 
 
 def _detected_capabilities(entry: Mapping[str, Any]) -> frozenset[str] | None:
-    """What the list's own metadata says, or None when it says nothing (id heuristics then)."""
+    """What the list's own metadata says, or None when it says nothing (id heuristics then).
+
+    OpenRouter's output modalities tell three kinds of audio apart (Models API, "audio vs
+    speech vs transcription"): ``speech`` models run on ``/audio/speech`` and
+    ``transcription`` models on ``/audio/transcriptions``, which this adapter calls; ``audio``
+    models are chat models that answer in audio inside a streamed chat completion
+    (``modalities: ["text", "audio"]``), which the audio capability does not call (see
+    :func:`_not_callable`).
+    """
     outputs = _output_modalities(entry)
     if outputs is not None:
         detected: set[str] = set()
@@ -693,13 +745,72 @@ def _detected_capabilities(entry: Mapping[str, Any]) -> frozenset[str] | None:
             detected |= TEXT
         if "image" in outputs:
             detected |= IMAGE
-        if "audio" in outputs:
+        if "speech" in outputs or "transcription" in outputs:
             detected |= AUDIO
         return frozenset(detected)
     model_type = entry.get("type")
     if isinstance(model_type, str):
         return _MODEL_TYPE_CAPABILITIES.get(model_type.lower())
     return None
+
+
+AUDIO_IN_CHAT_ONLY = (
+    "Answers in audio only inside a streamed chat completion (modalities text and audio), as a "
+    "spoken reply to the conversation rather than the given text read aloud; the audio "
+    "playground reads text aloud through /audio/speech. Pick a speech model instead."
+)
+
+
+def _not_callable(entry: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Capabilities the metadata names that this adapter cannot call, with the reason."""
+    outputs = _output_modalities(entry) or []
+    if "audio" in outputs and "speech" not in outputs and "transcription" not in outputs:
+        return (("audio", AUDIO_IN_CHAT_ONLY),)
+    return ()
+
+
+# input_audio formats (OpenRouter's audio guide lists wav, mp3, aiff, aac, ogg, flac, m4a,
+# pcm16, pcm24), by file extension and by MIME type.
+_AUDIO_FORMATS = frozenset({"wav", "mp3", "aiff", "aac", "ogg", "flac", "m4a", "webm"})
+_AUDIO_MIME_FORMATS: dict[str, str] = {
+    "audio/wav": "wav",
+    "audio/x-wav": "wav",
+    "audio/wave": "wav",
+    "audio/mpeg": "mp3",
+    "audio/mp3": "mp3",
+    "audio/aiff": "aiff",
+    "audio/x-aiff": "aiff",
+    "audio/aac": "aac",
+    "audio/ogg": "ogg",
+    "audio/flac": "flac",
+    "audio/x-flac": "flac",
+    "audio/mp4": "m4a",
+    "audio/x-m4a": "m4a",
+    "audio/webm": "webm",
+}
+
+
+def _audio_format(filename: str, mime_type: str) -> str | None:
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if extension in _AUDIO_FORMATS:
+        return extension
+    return _AUDIO_MIME_FORMATS.get(mime_type.split(";")[0].strip().lower())
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _expiration_date(entry: Mapping[str, Any]) -> date | None:
+    """OpenRouter's ``expiration_date``: "the date after which the model may be removed", an
+    ISO 8601 date or null (OpenRouter SDKs' Model reference). Anything else is no date."""
+    raw = entry.get("expiration_date")
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    try:
+        return date.fromisoformat(raw.strip()[:10])
+    except ValueError:
+        return None
 
 
 def _pricing(entry: Mapping[str, Any], model_id: str) -> tuple[Decimal | None, Decimal | None, bool]:

@@ -70,6 +70,8 @@ def serialise(models: list[ModelInfo]) -> list[dict[str, Any]]:
             "pricing_input": None if m.pricing_input is None else str(m.pricing_input),
             "pricing_output": None if m.pricing_output is None else str(m.pricing_output),
             "context_window": m.context_window,
+            "deprecation": m.deprecation,
+            "not_callable": [list(pair) for pair in m.not_callable],
         }
         for m in models
     ]
@@ -110,6 +112,8 @@ def deserialise(rows: list[dict[str, Any]]) -> list[ModelInfo]:
             pricing_input=None if row.get("pricing_input") is None else Decimal(row["pricing_input"]),
             pricing_output=None if row.get("pricing_output") is None else Decimal(row["pricing_output"]),
             context_window=row.get("context_window"),
+            deprecation=row.get("deprecation", ""),
+            not_callable=tuple((str(capability), str(reason)) for capability, reason in row.get("not_callable", ())),
         )
         for row in rows
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from decimal import Decimal
@@ -244,8 +245,88 @@ async def test_openrouter_models_use_modalities_per_million_pricing_free_flags_a
     auto = models["openrouter/auto"]
     assert (auto.pricing_input, auto.pricing_output, auto.is_free) == (None, None, False)
     assert models["google/gemini-2.5-flash-image"].capabilities == {"image", "chat", "content"}
-    assert models["openai/gpt-4o-audio-preview"].capabilities == {"audio", "chat", "content"}
     assert "openai/text-embedding-3-small" not in models
+
+
+@pytest.fixture
+def openrouter_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime
+
+    monkeypatch.setattr("aiadmin.adapters.openai._today", lambda: datetime.date(2026, 11, 29))
+
+
+async def openrouter_models(upstream: Upstream) -> dict[str, Any]:
+    base = "https://openrouter.ai/api/v1"
+    upstream.on("GET", f"{base}/models", httpx.Response(200, json=payloads.OPENROUTER_MODELS))
+    provider = adapter(payloads.catalogue_config("openrouter"), base_url=base)
+    return {m.id: m for m in await provider.list_models()}
+
+
+async def test_openrouter_speech_and_transcription_models_are_audio_models(upstream: Upstream, openrouter_today: None) -> None:
+    models = await openrouter_models(upstream)
+
+    assert models["assemblyai/assemblyai-tts-1"].capabilities == {"audio"}
+    assert models["openai/whisper-large-v3"].capabilities == {"audio"}
+    assert models["openai/whisper-large-v3"].not_callable == ()
+
+
+async def test_openrouter_audio_output_chat_models_are_not_offered_as_audio_and_say_why(
+    upstream: Upstream, openrouter_today: None
+) -> None:
+    """OpenRouter's "audio" output models answer in audio only inside streamed chat
+    completions; the audio capability calls /audio/speech and /audio/transcriptions."""
+    models = await openrouter_models(upstream)
+
+    audio_chat = models["openai/gpt-4o-audio-preview"]
+    assert audio_chat.capabilities == {"chat", "content"}
+    ((capability, reason),) = audio_chat.not_callable
+    assert capability == "audio" and "chat completion" in reason and "speech model" in reason
+
+
+async def test_openrouter_model_past_its_expiration_date_is_not_offered(upstream: Upstream, openrouter_today: None) -> None:
+    models = await openrouter_models(upstream)
+
+    assert "inception/mercury-2" not in models  # expired 2026-11-08
+
+
+async def test_openrouter_model_with_a_future_expiration_date_is_flagged_deprecated(
+    upstream: Upstream, openrouter_today: None
+) -> None:
+    models = await openrouter_models(upstream)
+
+    assert "2026-12-31" in models["z-ai/glm-4.7"].deprecation
+    assert models["openai/gpt-4o"].deprecation == ""
+
+
+async def test_openrouter_transcription_sends_base64_json_and_reads_the_text(upstream: Upstream) -> None:
+    base = "https://openrouter.ai/api/v1"
+    answer = {"text": "Hello, this is a transcription.", "usage": {"seconds": 9.2, "total_tokens": 113, "cost": 0.000508}}
+    upstream.on("POST", f"{base}/audio/transcriptions", httpx.Response(200, json=answer))
+    provider = adapter(payloads.catalogue_config("openrouter"), base_url=base)
+    audio = b"RIFF\x24\x00\x00\x00WAVEfmt sample-bytes"
+
+    transcript = await provider.speech_to_text(
+        TranscriptionRequest(model="openai/whisper-large-v3", audio=audio, filename="memo.wav", language="en")
+    )
+
+    assert transcript.text == "Hello, this is a transcription."
+    sent = upstream.last
+    assert sent.headers["content-type"] == "application/json"
+    body = body_of(sent)
+    assert body == {
+        "model": "openai/whisper-large-v3",
+        "input_audio": {"data": base64.b64encode(audio).decode(), "format": "wav"},
+        "language": "en",
+    }
+
+
+async def test_json_transcription_of_an_unknown_audio_format_is_a_bad_request_before_any_call(upstream: Upstream) -> None:
+    provider = adapter({"transcription_request": "json"})
+
+    with pytest.raises(BadRequestError):
+        await provider.speech_to_text(TranscriptionRequest(model="whisper-1", audio=b"x", filename="clip.bin"))
+
+    assert upstream.requests == []
 
 
 async def test_models_path_keeps_its_query_string(upstream: Upstream) -> None:
