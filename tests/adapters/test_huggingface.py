@@ -131,6 +131,15 @@ async def test_list_models_asks_the_hub_once_per_pipeline_tag(upstream: Upstream
     assert all(request.headers["authorization"] == f"Bearer {CANARY}" for request in upstream.requests)
 
 
+async def test_a_repo_the_hub_has_disabled_is_not_offered(upstream: Upstream) -> None:
+    upstream.on("GET", f"{HUB}/api/models", hub_by_tag)
+    models = {model.id for model in await adapter().list_models()}
+
+    assert "takedown-org/Withdrawn-13B-Chat" not in models
+    assert "meta-llama/Llama-3.1-8B-Instruct" in models
+    assert all("disabled" in request.url.params.get_list("expand") for request in upstream.to("/api/models"))
+
+
 async def test_list_models_maps_provider_tasks_and_pipeline_tags(upstream: Upstream) -> None:
     upstream.on("GET", f"{HUB}/api/models", hub_by_tag)
     models = {model.id: model for model in await adapter().list_models()}
