@@ -172,11 +172,13 @@ def _checked_plan(
 
 def _model_price(*, provider: AIProvider, model: AIModel | None, model_id: str, api_key: str | None) -> ModelPrice | None:
     """A model row's prices; for a model without a row (a personal preference, an explicit id)
-    those of the provider's cached model list, so its calls are priced like any other."""
-    if model is not None:
-        return ModelPrice.of(model)
+    or a row without prices (a catalogue default), those of the provider's cached model list,
+    so its calls are priced like any other."""
+    row_price = ModelPrice.of(model)
+    if row_price is not None and (row_price.input is not None or row_price.output is not None):
+        return row_price
     fingerprint = provider_fingerprint(adapter=provider.adapter, base_url=provider.api_base_url, config=provider.config or {})
-    return model_list_price(provider_id=provider.pk, fingerprint=fingerprint, api_key=api_key, model_id=model_id)
+    return model_list_price(provider_id=provider.pk, fingerprint=fingerprint, api_key=api_key, model_id=model_id) or row_price
 
 
 def _plan_first_usable(*, admin, capability: str, model_id: str | None) -> CallPlan:

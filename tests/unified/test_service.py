@@ -97,6 +97,17 @@ def test_a_call_on_a_personal_preference_model_is_priced_from_the_cached_model_l
     assert scripted_adapter.calls.count("list_models") == 1  # the browse: the call only read the cache
 
 
+def test_a_model_row_without_prices_is_priced_from_the_cached_model_list(scripted_provider, superuser):
+    """A catalogue default model row carries no prices: the list the provider publishes does."""
+    provider = scripted_provider(model=None, shared_api_key=SHARED, script={"prices": {"alpha": ["2", "8"]}})
+    AIModel.objects.create(provider=provider, capability="chat", model_id="alpha", is_active=True)
+    service.browse_models(provider.slug, "chat", superuser)  # caches the list
+
+    reply = service.chat("hi", superuser, provider_slug=provider.slug)
+
+    assert reply.info.cost == Decimal("0.00018") and AIRequestLog.objects.get().estimated_cost == Decimal("0.00018")
+
+
 def test_without_a_provider_the_first_usable_by_sort_order_is_used(scripted_provider, staff_user):
     scripted_provider(slug="switched-off", sort_order=1, shared_api_key=SHARED, allow_shared_for_normal_admins=True, is_active=False)
     scripted_provider(slug="no-key-for-staff", sort_order=2, shared_api_key=SHARED)  # shared not allowed for staff
