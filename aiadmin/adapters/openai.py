@@ -46,7 +46,8 @@ Everything provider-specific comes from the provider row's ``config`` (all keys 
     model's default. ``model``, ``messages`` and ``stream`` cannot be omitted.
     ``max_tokens_param`` overrides the provider-wide one for those models (the first matching
     rule that names one wins), for servers where only some families need
-    ``max_completion_tokens``.
+    ``max_completion_tokens``. Parsed and checked by :mod:`aiadmin.adapters.parameter_rules`
+    (``parameter_rules_problems`` lists every problem, for whoever validates configs).
 ``stream_include_usage``
     ``true`` by default: streams ask for ``stream_options.include_usage``. Set ``false`` for a
     server that rejects ``stream_options``; the turn then ends with an empty :class:`Usage`.
@@ -74,7 +75,7 @@ import base64
 import binascii
 import mimetypes
 import re
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -107,6 +108,7 @@ from .http import (
     send_with_retries,
     url_origin,
 )
+from .parameter_rules import MAX_TOKENS_PARAMS, ModelParameters, ParameterRulesError, model_parameters
 from .sse import SSEEvent, StreamEndedEarly, aiter_sse, error_from_body, event_payload, event_stream_headers, is_done
 from .types import (
     ChatChunk,
@@ -127,9 +129,6 @@ from .urlguard import check_base_url
 DEFAULT_MODELS_PATH = "/models"
 DEFAULT_VOICE = "alloy"
 DEFAULT_IMAGE_RESPONSE_FORMAT = "b64_json"
-MAX_TOKENS_PARAMS = frozenset({"max_tokens", "max_completion_tokens"})
-# What a parameter rule may never leave out of a chat body: the call would mean nothing.
-_NEVER_OMITTED = frozenset({"model", "messages", "stream"})
 # A generated image is a few megabytes; anything far bigger is a broken or hostile server.
 MAX_IMAGE_DOWNLOAD_BYTES = 64 * 1024 * 1024
 
@@ -314,19 +313,17 @@ class OpenAIAdapter(BaseAdapter):
             body["stream_options"] = {"include_usage": True}
         if request.temperature is not None:
             body["temperature"] = request.temperature
-        rules = self._parameter_rules(request.model)
+        parameters = self._model_parameters(request.model)
         if request.max_tokens is not None:
             for name in MAX_TOKENS_PARAMS:  # never both, even if default_params names the other
                 body.pop(name, None)
-            body[self._max_tokens_param(rules)] = request.max_tokens
-        for rule in rules:
-            for name in rule.get("omit") or ():
-                body.pop(name, None)
+            body[self._max_tokens_param(parameters)] = request.max_tokens
+        for name in parameters.omit:
+            body.pop(name, None)
         return body
 
-    def _max_tokens_param(self, rules: Sequence[Mapping[str, Any]] = ()) -> str:
-        ruled = next((rule["max_tokens_param"] for rule in rules if rule.get("max_tokens_param")), None)
-        param = ruled or self.config.get("max_tokens_param") or "max_tokens"
+    def _max_tokens_param(self, parameters: ModelParameters) -> str:
+        param = parameters.max_tokens_param or self.config.get("max_tokens_param") or "max_tokens"
         if param not in MAX_TOKENS_PARAMS:
             raise ConfigurationError(
                 f'"max_tokens_param" must be one of {sorted(MAX_TOKENS_PARAMS)}, not {param!r}. '
@@ -335,41 +332,14 @@ class OpenAIAdapter(BaseAdapter):
             )
         return str(param)
 
-    def _parameter_rules(self, model_id: str) -> list[Mapping[str, Any]]:
-        """The config's ``parameter_rules`` that match ``model_id``, checked as they are read."""
-        rules = self.config.get("parameter_rules") or []
-        if not isinstance(rules, list):
-            raise self._bad_parameter_rules("must be a list of rules")
-        matching = []
-        for index, rule in enumerate(rules):
-            where = f"rule {index + 1}"
-            if not isinstance(rule, Mapping):
-                raise self._bad_parameter_rules(f"{where} must be an object")
-            patterns = rule.get("models")
-            if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) and p for p in patterns):
-                raise self._bad_parameter_rules(f'{where} needs "models": a list of regular expressions')
-            omit = rule.get("omit", [])
-            if not isinstance(omit, list) or not all(isinstance(name, str) for name in omit):
-                raise self._bad_parameter_rules(f'{where}: "omit" must be a list of parameter names')
-            if protected := sorted(set(omit) & _NEVER_OMITTED):
-                raise self._bad_parameter_rules(f'{where}: "omit" cannot name {", ".join(protected)}')
-            if rule.get("max_tokens_param") not in (None, *MAX_TOKENS_PARAMS):
-                raise self._bad_parameter_rules(
-                    f'{where}: "max_tokens_param" must be one of {sorted(MAX_TOKENS_PARAMS)}'
-                )
-            try:
-                matched = any(re.search(pattern, model_id, re.IGNORECASE) for pattern in patterns)
-            except re.error as err:
-                raise self._bad_parameter_rules(f"{where}: {err.pattern!r} is not a valid regular expression") from err
-            if matched:
-                matching.append(rule)
-        return matching
-
-    def _bad_parameter_rules(self, problem: str) -> ConfigurationError:
-        return ConfigurationError(
-            f'"parameter_rules" in the provider\'s config: {problem}. Fix it on the provider page.',
-            provider=self.provider_name,
-        )
+    def _model_parameters(self, model_id: str) -> ModelParameters:
+        try:
+            return model_parameters(self.config.get("parameter_rules"), model_id)
+        except ParameterRulesError as err:
+            raise ConfigurationError(
+                f'"parameter_rules" in the provider\'s config: {err}. Fix it on the provider page.',
+                provider=self.provider_name,
+            ) from err
 
     def _stream_chunk(self, event: SSEEvent) -> Mapping[str, Any]:
         chunk = event_payload(event, provider=self.provider_name, secrets=self._secrets)

@@ -590,6 +590,7 @@ async def test_a_parameter_rule_can_choose_the_token_limit_field_for_its_models(
         ([{"models": ["^o1"], "omit": ["messages"]}], "cannot name messages"),
         ([{"models": ["^o1"], "max_tokens_param": "max_output_tokens"}], '"max_tokens_param" must be one of'),
         ([{"models": ["(unclosed"]}], "not a valid regular expression"),
+        ([{"models": ["^o1"], "drop": ["temperature"]}], "unknown key(s) drop"),
     ],
 )
 async def test_malformed_parameter_rules_are_a_configuration_error_before_any_request(
