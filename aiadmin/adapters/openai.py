@@ -740,7 +740,8 @@ def _not_callable(entry: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
 
 
 # input_audio formats (OpenRouter's audio guide lists wav, mp3, aiff, aac, ogg, flac, m4a,
-# pcm16, pcm24), by file extension and by MIME type.
+# pcm16, pcm24; "formats vary by provider"), by file extension and by MIME type. webm, what
+# browsers record, is passed on for the provider to accept or refuse.
 _AUDIO_FORMATS = frozenset({"wav", "mp3", "aiff", "aac", "ogg", "flac", "m4a", "webm"})
 _AUDIO_MIME_FORMATS: dict[str, str] = {
     "audio/wav": "wav",
