@@ -4,6 +4,7 @@ import asyncio
 import os
 import socket
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from urllib.parse import urlparse
 
 import pytest
@@ -154,8 +155,16 @@ class ScriptedAdapter(BaseAdapter):
         await asyncio.sleep(self._script().get("list_delay", 0))
         if self._script().get("list_fails") or ScriptedAdapter.lists_fail:
             raise errors.ProviderConnectionError(provider=self.provider_name)
+        prices = self._script().get("prices", {})  # {model id: [input, output] per million tokens}
         return [
-            ModelInfo(id=model_id, name=model_id.title(), capabilities=frozenset({"chat", "content"}), is_free=model_id.endswith(":free"))
+            ModelInfo(
+                id=model_id,
+                name=model_id.title(),
+                capabilities=frozenset({"chat", "content"}),
+                is_free=model_id.endswith(":free"),
+                pricing_input=Decimal(prices[model_id][0]) if model_id in prices else None,
+                pricing_output=Decimal(prices[model_id][1]) if model_id in prices else None,
+            )
             for model_id in self._script().get("models", ["alpha", "beta", "gamma:free"])
         ]
 

@@ -39,7 +39,7 @@ from .http import (
     json_object,
     send_with_retries,
 )
-from .sse import StreamEndedEarly, aiter_sse, event_payload
+from .sse import StreamEndedEarly, aiter_sse, event_payload, event_stream_headers
 from .types import (
     ChatChunk,
     ChatMessage,
@@ -110,7 +110,7 @@ class AnthropicAdapter(BaseAdapter):
         body = self._messages_body(request, stream=True)
         client = get_client()
         http_request = client.build_request(
-            "POST", self._url(MESSAGES_PATH), content=_encode(body), headers=self._headers(),
+            "POST", self._url(MESSAGES_PATH), content=_encode(body), headers=event_stream_headers(self._headers()),
             timeout=STREAM_TIMEOUT, extensions=self.network_policy,
         )
         response = await send_with_retries(

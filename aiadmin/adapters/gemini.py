@@ -52,7 +52,7 @@ from .http import (
     json_object,
     send_with_retries,
 )
-from .sse import StreamEndedEarly, aiter_sse, event_payload
+from .sse import StreamEndedEarly, aiter_sse, event_payload, event_stream_headers
 from .types import (
     ChatChunk,
     ChatMessage,
@@ -249,7 +249,7 @@ class GeminiAdapter(BaseAdapter):
             self._method_url(request.model, "streamGenerateContent"),
             params={"alt": "sse"},
             content=_encode(self._chat_body(request)),
-            headers=self._headers(),
+            headers=event_stream_headers(self._headers()),
             timeout=STREAM_TIMEOUT,
             extensions=self.network_policy,
         )

@@ -81,7 +81,9 @@ _HUB_QUERIES: tuple[tuple[str, str], ...] = (
     ("text-to-speech", "audio"),
     ("automatic-speech-recognition", "audio"),
 )
-_HUB_EXPAND = ("pipeline_tag", "tags", "likes", "downloads", "inferenceProviderMapping")
+# ``disabled``: a repo the Hub has disabled cannot be served, so it is not offered (with the
+# mappings' ``status``, only ``live`` counts: ``staging`` and ``error`` are not callable).
+_HUB_EXPAND = ("pipeline_tag", "tags", "likes", "downloads", "inferenceProviderMapping", "disabled")
 _HUB_SORTS = frozenset({"likes", "downloads", "trendingScore", "createdAt", "lastModified"})
 
 # What each Inference Providers task lets this adapter do.
@@ -264,6 +266,8 @@ class HuggingFaceAdapter(OpenAIAdapter):
         return models
 
     def _hub_model_info(self, entry: Mapping[str, Any], queried_tag: str, group: str) -> ModelInfo | None:
+        if entry.get("disabled") is True:
+            return None
         model_id: str = entry["id"]
         pipeline_tag = entry.get("pipeline_tag") if isinstance(entry.get("pipeline_tag"), str) else queried_tag
         detected, providers = _detected(entry, pipeline_tag, group)

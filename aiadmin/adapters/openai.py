@@ -26,17 +26,48 @@ Everything provider-specific comes from the provider row's ``config`` (all keys 
 ``max_tokens_param``
     ``"max_tokens"`` (default, understood by every compatible server) or
     ``"max_completion_tokens"``: OpenAI deprecated ``max_tokens`` and its reasoning models
-    (o-series, GPT-5) reject it.
+    (o-series, GPT-5) reject it (openai-python ``types/chat/completion_create_params.py``:
+    "now deprecated in favor of ``max_completion_tokens``, and is not compatible with o-series
+    models"), so the OpenAI catalogue row sends ``max_completion_tokens``.
+``parameter_rules``
+    What a model family does not accept, as a list of rules (all optional but ``models``)::
+
+        [{"models": ["^o[1-9]", "^gpt-5"],
+          "omit": ["temperature", "top_p", "presence_penalty", "frequency_penalty",
+                   "logprobs", "top_logprobs", "logit_bias"],
+          "max_tokens_param": "max_completion_tokens"}]
+
+    ``models`` are regular expressions searched in the model id, case-insensitively (as in
+    ``capability_rules``); every matching rule applies. ``omit`` names chat body fields left
+    out for those models, whoever set them (the request, ``default_params`` or the request's
+    extra fields): OpenAI's reasoning models answer 400 ``unsupported_parameter`` to
+    ``temperature``, ``top_p``, the penalties and ``logprobs`` (the reasoning guide's
+    "limitations"; openai-python issue #2104), and leaving a sampling field out only means the
+    model's default. ``model``, ``messages`` and ``stream`` cannot be omitted.
+    ``max_tokens_param`` overrides the provider-wide one for those models (the first matching
+    rule that names one wins), for servers where only some families need
+    ``max_completion_tokens``. Parsed and checked by :mod:`aiadmin.adapters.parameter_rules`
+    (``parameter_rules_problems`` lists every problem, for whoever validates configs).
 ``stream_include_usage``
     ``true`` by default: streams ask for ``stream_options.include_usage``. Set ``false`` for a
     server that rejects ``stream_options``; the turn then ends with an empty :class:`Usage`.
 ``image_response_format``
     ``"b64_json"`` by default; ``null`` omits the field for servers that reject it. Never sent
     for ``gpt-image`` models, which always answer in base64 and reject the field.
+``transcription_request``
+    ``"multipart"`` (default: OpenAI's file upload) or ``"json"``: OpenRouter's speech-to-text
+    takes JSON with the audio base64-encoded under ``input_audio`` (``{"data", "format"}``).
 ``allow_private_network``
     Lets requests reach loopback and private-network addresses (checked when each connection
     is made, aiadmin/adapters/urlguard.py); also decides whether an image URL returned by the
     provider may point at one.
+
+Model lists: an entry with ``active: false`` (Groq) or an ``expiration_date`` in the past
+(OpenRouter: "the date after which the model may be removed") is not offered; one with a
+future ``expiration_date`` is offered and flagged deprecated. OpenRouter's output modalities
+``speech`` and ``transcription`` make a model an audio model (``/audio/speech``,
+``/audio/transcriptions``); ``audio`` output alone (a chat model answering in audio inside a
+streamed chat completion) is not callable as audio, and the browser says so.
 """
 
 from __future__ import annotations
@@ -46,6 +77,7 @@ import binascii
 import mimetypes
 import re
 from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -57,6 +89,7 @@ from .capabilities import AUDIO, IMAGE, NOTHING, TEXT, apply_capability_rules, i
 from .errors import (
     AIAdminError,
     AuthenticationError,
+    BadRequestError,
     ConfigurationError,
     MalformedResponseError,
     NotFoundError,
@@ -76,7 +109,8 @@ from .http import (
     send_with_retries,
     url_origin,
 )
-from .sse import SSEEvent, StreamEndedEarly, aiter_sse, error_from_body, event_payload, is_done
+from .parameter_rules import MAX_TOKENS_PARAMS, ModelParameters, ParameterRulesError, model_parameters
+from .sse import SSEEvent, StreamEndedEarly, aiter_sse, error_from_body, event_payload, event_stream_headers, is_done
 from .types import (
     ChatChunk,
     ChatRequest,
@@ -96,7 +130,6 @@ from .urlguard import check_base_url
 DEFAULT_MODELS_PATH = "/models"
 DEFAULT_VOICE = "alloy"
 DEFAULT_IMAGE_RESPONSE_FORMAT = "b64_json"
-MAX_TOKENS_PARAMS = frozenset({"max_tokens", "max_completion_tokens"})
 # A generated image is a few megabytes; anything far bigger is a broken or hostile server.
 MAX_IMAGE_DOWNLOAD_BYTES = 64 * 1024 * 1024
 
@@ -176,11 +209,17 @@ class OpenAIAdapter(BaseAdapter):
     def _model_info(self, entry: Mapping[str, Any]) -> ModelInfo | None:
         if entry.get("active") is False:  # Groq keeps retired models in its list
             return None
+        expires = _expiration_date(entry)
+        if expires is not None and expires < _today():  # past OpenRouter's removal date
+            return None
         model_id: str = entry["id"]
         capabilities = apply_capability_rules(
             model_id, detected=_detected_capabilities(entry), rules=self.config.get("capability_rules")
         )
-        if not capabilities:
+        not_callable = tuple(
+            (capability, reason) for capability, reason in _not_callable(entry) if capability not in capabilities
+        )
+        if not capabilities and not not_callable:
             return None
         pricing_input, pricing_output, is_free = _pricing(entry, model_id)
         return ModelInfo(
@@ -192,6 +231,8 @@ class OpenAIAdapter(BaseAdapter):
             pricing_input=pricing_input,
             pricing_output=pricing_output,
             context_window=_context_window(entry),
+            deprecation=f"Deprecated: the provider may remove it after {expires.isoformat()}." if expires else "",
+            not_callable=not_callable,
         )
 
     async def validate_key(self) -> KeyValidation:
@@ -273,14 +314,17 @@ class OpenAIAdapter(BaseAdapter):
             body["stream_options"] = {"include_usage": True}
         if request.temperature is not None:
             body["temperature"] = request.temperature
+        parameters = self._model_parameters(request.model)
         if request.max_tokens is not None:
             for name in MAX_TOKENS_PARAMS:  # never both, even if default_params names the other
                 body.pop(name, None)
-            body[self._max_tokens_param()] = request.max_tokens
+            body[self._max_tokens_param(parameters)] = request.max_tokens
+        for name in parameters.omit:
+            body.pop(name, None)
         return body
 
-    def _max_tokens_param(self) -> str:
-        param = self.config.get("max_tokens_param") or "max_tokens"
+    def _max_tokens_param(self, parameters: ModelParameters) -> str:
+        param = parameters.max_tokens_param or self.config.get("max_tokens_param") or "max_tokens"
         if param not in MAX_TOKENS_PARAMS:
             raise ConfigurationError(
                 f'"max_tokens_param" must be one of {sorted(MAX_TOKENS_PARAMS)}, not {param!r}. '
@@ -288,6 +332,15 @@ class OpenAIAdapter(BaseAdapter):
                 provider=self.provider_name,
             )
         return str(param)
+
+    def _model_parameters(self, model_id: str) -> ModelParameters:
+        try:
+            return model_parameters(self.config.get("parameter_rules"), model_id)
+        except ParameterRulesError as err:
+            raise ConfigurationError(
+                f'"parameter_rules" in the provider\'s config: {err}. Fix it on the provider page.',
+                provider=self.provider_name,
+            ) from err
 
     def _stream_chunk(self, event: SSEEvent) -> Mapping[str, Any]:
         chunk = event_payload(event, provider=self.provider_name, secrets=self._secrets)
@@ -462,16 +515,22 @@ class OpenAIAdapter(BaseAdapter):
     async def speech_to_text(self, request: TranscriptionRequest) -> Transcript:
         filename = request.filename or "audio"
         mime_type = request.mime_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
-        fields = {"model": request.model, "response_format": "json"}
-        if request.language:
-            fields["language"] = request.language
+        style = self.config.get("transcription_request", "multipart")
+        if style == "json":
+            content: dict[str, Any] = {"json": self._transcription_json(request, filename, mime_type)}
+        elif style == "multipart":
+            fields = {"model": request.model, "response_format": "json"}
+            if request.language:
+                fields["language"] = request.language
+            content = {"data": fields, "files": {"file": (filename, request.audio, mime_type)}}
+        else:
+            raise ConfigurationError(
+                '"transcription_request" in the provider\'s config must be "multipart" or "json", '
+                f"not {style!r}. Fix it on the provider page.",
+                provider=self.provider_name,
+            )
         response = await self._send(
-            "POST",
-            self._url("/audio/transcriptions"),
-            data=fields,
-            files={"file": (filename, request.audio, mime_type)},
-            timeout=MEDIA_TIMEOUT,
-            media=True,
+            "POST", self._url("/audio/transcriptions"), timeout=MEDIA_TIMEOUT, media=True, **content
         )
         payload = self._json_payload(response)
         text = payload.get("text") if isinstance(payload, Mapping) else None
@@ -484,6 +543,24 @@ class OpenAIAdapter(BaseAdapter):
             language=language if isinstance(language, str) and language else request.language,
             duration_seconds=float(duration) if isinstance(duration, (int, float)) else None,
         )
+
+    def _transcription_json(self, request: TranscriptionRequest, filename: str, mime_type: str) -> dict[str, Any]:
+        """OpenRouter's speech-to-text body: base64 audio under ``input_audio`` with its format
+        (docs: guides/overview/multimodal/stt, api-reference stt/create-transcription)."""
+        audio_format = _audio_format(filename, mime_type)
+        if audio_format is None:
+            raise BadRequestError(
+                f"The audio format of {filename!r} ({mime_type}) is not known: upload wav, mp3, "
+                "flac, ogg, webm, m4a or aac.",
+                provider=self.provider_name,
+            )
+        body: dict[str, Any] = {
+            "model": request.model,
+            "input_audio": {"data": base64.b64encode(request.audio).decode("ascii"), "format": audio_format},
+        }
+        if request.language:
+            body["language"] = request.language
+        return body
 
     # ------------------------------------------------------------------ transport
 
@@ -549,13 +626,14 @@ class OpenAIAdapter(BaseAdapter):
         **content: Any,
     ) -> httpx.Response:
         headers, params = self._request_auth()
+        sent_headers = event_stream_headers(headers) if stream else headers
         # httpx's params= replaces a query the URL already has (e.g. a models_path filter).
         target = httpx.URL(url).copy_merge_params(params)
         client = get_client()
 
         def send() -> Any:
             request = client.build_request(
-                method, target, headers=headers, timeout=timeout, extensions=self.network_policy, **content
+                method, target, headers=sent_headers, timeout=timeout, extensions=self.network_policy, **content
             )
             return client.send(request, stream=stream)
 
@@ -633,7 +711,15 @@ def _output_modalities(entry: Mapping[str, Any]) -> list[Any] | None:
 
 
 def _detected_capabilities(entry: Mapping[str, Any]) -> frozenset[str] | None:
-    """What the list's own metadata says, or None when it says nothing (id heuristics then)."""
+    """What the list's own metadata says, or None when it says nothing (id heuristics then).
+
+    OpenRouter's output modalities tell three kinds of audio apart (Models API, "audio vs
+    speech vs transcription"): ``speech`` models run on ``/audio/speech`` and
+    ``transcription`` models on ``/audio/transcriptions``, which this adapter calls; ``audio``
+    models are chat models that answer in audio inside a streamed chat completion
+    (``modalities: ["text", "audio"]``), which the audio capability does not call (see
+    :func:`_not_callable`).
+    """
     outputs = _output_modalities(entry)
     if outputs is not None:
         detected: set[str] = set()
@@ -641,13 +727,73 @@ def _detected_capabilities(entry: Mapping[str, Any]) -> frozenset[str] | None:
             detected |= TEXT
         if "image" in outputs:
             detected |= IMAGE
-        if "audio" in outputs:
+        if "speech" in outputs or "transcription" in outputs:
             detected |= AUDIO
         return frozenset(detected)
     model_type = entry.get("type")
     if isinstance(model_type, str):
         return _MODEL_TYPE_CAPABILITIES.get(model_type.lower())
     return None
+
+
+AUDIO_IN_CHAT_ONLY = (
+    "Answers in audio only inside a streamed chat completion (modalities text and audio), as a "
+    "spoken reply to the conversation rather than the given text read aloud; the audio "
+    "playground reads text aloud through /audio/speech. Pick a speech model instead."
+)
+
+
+def _not_callable(entry: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Capabilities the metadata names that this adapter cannot call, with the reason."""
+    outputs = _output_modalities(entry) or []
+    if "audio" in outputs and "speech" not in outputs and "transcription" not in outputs:
+        return (("audio", AUDIO_IN_CHAT_ONLY),)
+    return ()
+
+
+# input_audio formats (OpenRouter's audio guide lists wav, mp3, aiff, aac, ogg, flac, m4a,
+# pcm16, pcm24; "formats vary by provider"), by file extension and by MIME type. webm, what
+# browsers record, is passed on for the provider to accept or refuse.
+_AUDIO_FORMATS = frozenset({"wav", "mp3", "aiff", "aac", "ogg", "flac", "m4a", "webm"})
+_AUDIO_MIME_FORMATS: dict[str, str] = {
+    "audio/wav": "wav",
+    "audio/x-wav": "wav",
+    "audio/wave": "wav",
+    "audio/mpeg": "mp3",
+    "audio/mp3": "mp3",
+    "audio/aiff": "aiff",
+    "audio/x-aiff": "aiff",
+    "audio/aac": "aac",
+    "audio/ogg": "ogg",
+    "audio/flac": "flac",
+    "audio/x-flac": "flac",
+    "audio/mp4": "m4a",
+    "audio/x-m4a": "m4a",
+    "audio/webm": "webm",
+}
+
+
+def _audio_format(filename: str, mime_type: str) -> str | None:
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if extension in _AUDIO_FORMATS:
+        return extension
+    return _AUDIO_MIME_FORMATS.get(mime_type.split(";")[0].strip().lower())
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _expiration_date(entry: Mapping[str, Any]) -> date | None:
+    """OpenRouter's ``expiration_date``: "the date after which the model may be removed", an
+    ISO 8601 date or null (OpenRouter SDKs' Model reference). Anything else is no date."""
+    raw = entry.get("expiration_date")
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    try:
+        return date.fromisoformat(raw.strip()[:10])
+    except ValueError:
+        return None
 
 
 def _pricing(entry: Mapping[str, Any], model_id: str) -> tuple[Decimal | None, Decimal | None, bool]:

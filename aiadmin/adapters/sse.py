@@ -6,8 +6,10 @@ across two chunks are one line ending), one leading BOM ignored, ``:`` comment l
 colon stripped, an event dispatched on a blank line and only if it had data, and an unfinished
 event at the end of the stream discarded.
 
-How an adapter reads a stream::
+How an adapter reads a stream (the request's headers go through :func:`event_stream_headers`,
+so every streamed request says it reads ``text/event-stream``)::
 
+    request = client.build_request(..., headers=event_stream_headers(headers))
     response = await send_with_retries(lambda: client.send(request, stream=True), ...)
     try:
         async with aiter_sse(response, idle_timeout=STREAM_IDLE_TIMEOUT,
@@ -49,6 +51,22 @@ from .http import error_from_response, exception_from_transport_error, read_body
 MAX_EVENT_CHARS = 64 * 1024 * 1024
 
 DONE_SENTINEL = "[DONE]"
+
+EVENT_STREAM = "text/event-stream"
+
+
+def event_stream_headers(headers: Any) -> httpx.Headers:
+    """``headers`` for a streamed request, with ``Accept: text/event-stream``.
+
+    The streamed answer's media type (OpenAI's OpenAPI spec, ``api_reference/openapi.transformed.yml``
+    in openai-python: createChatCompletion answers ``text/event-stream`` when ``stream`` is true;
+    google-genai's streamed calls send ``accept_header_value="text/event-stream"``): servers and
+    proxies that negotiate on Accept then stream instead of buffering. It replaces any Accept a
+    provider's ``extra_headers`` carry, whatever its spelling.
+    """
+    merged = httpx.Headers(headers)
+    merged["accept"] = EVENT_STREAM
+    return merged
 
 _LINE_END = re.compile(r"\r\n?|\n")
 

@@ -117,6 +117,12 @@ class ModelInfo:
     pricing_input: Decimal | None = None
     pricing_output: Decimal | None = None
     context_window: int | None = None
+    # Set when the provider's list marks the model deprecated (what goes when); "" otherwise.
+    # A model the list marks retired is not offered at all.
+    deprecation: str = ""
+    # Capabilities the list's metadata names but this adapter cannot call, each with the reason
+    # the browser shows (e.g. OpenRouter chat models that answer in audio).
+    not_callable: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

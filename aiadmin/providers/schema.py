@@ -10,7 +10,8 @@ capabilities in :data:`~aiadmin.adapters.types.CAPABILITIES` (both flags optiona
 ``config`` (every key optional): ``auth``, ``extra_headers``, ``models_path``,
 ``key_check_path``, ``capability_rules``, ``default_params``, ``allow_private_network`` (the
 superadmin's mark for a self-hosted server on the organisation's network), the OpenAI-format
-keys (``max_tokens_param``, ``stream_include_usage``, ``image_response_format``), the Hugging
+keys (``max_tokens_param``, ``parameter_rules``, ``stream_include_usage``,
+``image_response_format``, ``transcription_request``), the Hugging
 Face keys (``hub_url``, ``hub_inference_provider``, ``hub_sort``, ``hub_limit``), Gemini's
 ``transcription_model``, the sandbox's ``stream_delay`` and the catalogue's
 ``requires_base_url_edit``. See the adapters' docstrings for what each one does.
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiadmin.adapters.openai import MAX_TOKENS_PARAMS
+from aiadmin.adapters.parameter_rules import parameter_rules_problems
 from aiadmin.adapters.registry import registry
 from aiadmin.adapters.urlguard import base_url_save_problem
 from aiadmin.adapters.types import CAPABILITIES
@@ -217,6 +219,12 @@ def _default_params(path: str, value: Any, *, strict: bool) -> Problems:
             yield from _MAX_TOKENS(f"{path}.{name}", value[name])
 
 
+def _parameter_rules(path: str, value: Any) -> Problems:
+    # One parser for the adapter and the schema (aiadmin/adapters/parameter_rules.py).
+    for message in parameter_rules_problems(value):
+        yield Problem(path, message)
+
+
 def _lenient(check: Check) -> Callable[..., Problems]:
     def nested(path: str, value: Any, *, strict: bool) -> Problems:
         return check(path, value)
@@ -241,6 +249,8 @@ CONFIG_KEYS: dict[str, Callable[..., Problems]] = {
     "hub_sort": _lenient(_text),
     "hub_limit": _lenient(_whole_number(1, 1000)),
     "transcription_model": _lenient(_text),
+    "transcription_request": _lenient(_one_of(("json", "multipart"))),
+    "parameter_rules": _lenient(_parameter_rules),
     "stream_delay": _lenient(_number(0, 10)),
 }
 

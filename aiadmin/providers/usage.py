@@ -106,13 +106,30 @@ def limit_create(*, admin, provider: AIProvider, monthly_limit: int | None) -> A
     )
 
 
-def estimate_cost(*, usage: Usage, model: AIModel | None) -> Decimal | None:
-    if model is None or (model.pricing_input is None and model.pricing_output is None):
+@dataclass(frozen=True)
+class ModelPrice:
+    """What a model costs, in dollars per million tokens (None where the provider does not say).
+
+    From the model's AIModel row, or, for a model without one (an admin's personal preference,
+    an explicit model id), from the provider's cached model list."""
+
+    input: Decimal | None = None
+    output: Decimal | None = None
+
+    @classmethod
+    def of(cls, model: AIModel | None) -> ModelPrice | None:
+        return None if model is None else cls(input=model.pricing_input, output=model.pricing_output)
+
+
+def estimate_cost(*, usage: Usage, model: AIModel | None = None, price: ModelPrice | None = None) -> Decimal | None:
+    """The call's cost from ``price`` when given, else from the model row's prices."""
+    price = price if price is not None else ModelPrice.of(model)
+    if price is None or (price.input is None and price.output is None):
         return None
     if usage.input_tokens is None and usage.output_tokens is None:
         return None
-    cost = Decimal(usage.input_tokens or 0) * (model.pricing_input or 0)
-    cost += Decimal(usage.output_tokens or 0) * (model.pricing_output or 0)
+    cost = Decimal(usage.input_tokens or 0) * (price.input or 0)
+    cost += Decimal(usage.output_tokens or 0) * (price.output or 0)
     return (cost / PER_MILLION).quantize(Decimal("0.00000001"))
 
 
@@ -136,6 +153,8 @@ class LedgerEntry:
     settings_row: AdminProviderSettings | None = None
     limit_row: AdminProviderLimit | None = None
     counted_against_limit: bool = False
+    # The price when it does not come from ``model`` (a model without an AIModel row).
+    price: ModelPrice | None = None
 
     @property
     def reached_provider(self) -> bool:
@@ -172,7 +191,7 @@ def usage_record_many(*, entries: Sequence[LedgerEntry]) -> list[AIRequestLog]:
             time_to_first_token_ms=entry.time_to_first_token_ms,
             input_tokens=entry.usage.input_tokens,
             output_tokens=entry.usage.output_tokens,
-            estimated_cost=estimate_cost(usage=entry.usage, model=entry.model),
+            estimated_cost=estimate_cost(usage=entry.usage, model=entry.model, price=entry.price),
             created_at=entry.created_at,
         )
         for entry in entries

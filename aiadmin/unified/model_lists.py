@@ -4,6 +4,9 @@ A cold list is fetched once however many requests want it at the same time: one 
 key within a process (single flight), and a lock in Redis across processes when Redis is the
 cache (a process-local lock otherwise). A failed refresh falls back to the last good list.
 Cache trouble is logged and the list fetched directly: it never fails a page.
+
+:func:`model_list_price` reads a model's price from the cached list (never the network) for
+calls on a model that has no AIModel row, such as an admin's personal preference.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from aiadmin.adapters.types import ModelInfo
+from aiadmin.providers.usage import ModelPrice
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +70,8 @@ def serialise(models: list[ModelInfo]) -> list[dict[str, Any]]:
             "pricing_input": None if m.pricing_input is None else str(m.pricing_input),
             "pricing_output": None if m.pricing_output is None else str(m.pricing_output),
             "context_window": m.context_window,
+            "deprecation": m.deprecation,
+            "not_callable": [list(pair) for pair in m.not_callable],
         }
         for m in models
     ]
@@ -106,6 +112,8 @@ def deserialise(rows: list[dict[str, Any]]) -> list[ModelInfo]:
             pricing_input=None if row.get("pricing_input") is None else Decimal(row["pricing_input"]),
             pricing_output=None if row.get("pricing_output") is None else Decimal(row["pricing_output"]),
             context_window=row.get("context_window"),
+            deprecation=row.get("deprecation", ""),
+            not_callable=tuple((str(capability), str(reason)) for capability, reason in row.get("not_callable", ())),
         )
         for row in rows
     ]
@@ -241,3 +249,26 @@ async def model_list_get(
         if last_good is None:
             raise
         return last_good, True, err
+
+
+def model_list_price(*, provider_id: int, fingerprint: str, api_key: str | None, model_id: str) -> ModelPrice | None:
+    """The price the provider's cached model list gives ``model_id``, read from the cache only.
+
+    A call must not wait for (or pay for) a list fetch, so when neither the fresh nor the last
+    good list of this provider and key is cached (the last good one is kept for a week, and
+    choosing a model from the browser caches it), the price is unknown and the ledger row has
+    no cost, as for a provider that publishes no prices.
+    """
+    fresh_key, last_good_key = cache_keys(provider_id=provider_id, fingerprint=fingerprint, identity=key_identity(api_key))
+    for key in (fresh_key, last_good_key):
+        try:
+            entry = cache.get(key)
+        except Exception:  # a cache outage must never fail a call
+            logger.warning("Model-list cache read failed for %s", key, exc_info=True)
+            continue
+        if not entry:
+            continue
+        listed = next((model for model in entry_models(key, entry) if model.id == model_id), None)
+        if listed is not None:
+            return ModelPrice(input=listed.pricing_input, output=listed.pricing_output)
+    return None

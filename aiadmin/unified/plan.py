@@ -20,7 +20,9 @@ from aiadmin.adapters.errors import (
 from aiadmin.adapters.registry import registry
 from aiadmin.providers.access import AccessDecision, access_api_key, access_decide
 from aiadmin.providers.models import AdminProviderLimit, AdminProviderSettings, AIModel, AIProvider
-from aiadmin.providers.usage import quota_consume, quota_remaining
+from aiadmin.providers.usage import ModelPrice, quota_consume, quota_remaining
+
+from .model_lists import model_list_price, provider_fingerprint
 
 
 def provider_require_usable_settings(provider: AIProvider) -> None:
@@ -55,6 +57,8 @@ class CallPlan:
     limit_row: AdminProviderLimit | None = None
     counted_against_limit: bool = False
     remaining_quota: int | None = None
+    # Prices for the ledger: the model row's, else the cached model list's (None: unknown).
+    price: ModelPrice | None = None
 
     def adapter(self) -> BaseAdapter:
         return provider_adapter(self.provider, self.api_key)
@@ -171,6 +175,7 @@ def _checked_plan(
             decision.key_source,
         )
     limit_row = _limit_for(admin, provider)
+    api_key = access_api_key(decision=decision, provider=provider, settings=settings_row)
     return CallPlan(
         admin=admin,
         capability=capability,
@@ -179,10 +184,22 @@ def _checked_plan(
         decision=decision,
         model=model,
         model_id=chosen,
-        api_key=access_api_key(decision=decision, provider=provider, settings=settings_row),
+        api_key=api_key,
         limit_row=limit_row,
         remaining_quota=quota_remaining(limit_row=limit_row),
+        price=_model_price(provider=provider, model=model, model_id=chosen, api_key=api_key),
     )
+
+
+def _model_price(*, provider: AIProvider, model: AIModel | None, model_id: str, api_key: str | None) -> ModelPrice | None:
+    """A model row's prices; for a model without a row (a personal preference, an explicit id)
+    or a row without prices (a catalogue default), those of the provider's cached model list,
+    so its calls are priced like any other."""
+    row_price = ModelPrice.of(model)
+    if row_price is not None and (row_price.input is not None or row_price.output is not None):
+        return row_price
+    fingerprint = provider_fingerprint(adapter=provider.adapter, base_url=provider.api_base_url, config=provider.config or {})
+    return model_list_price(provider_id=provider.pk, fingerprint=fingerprint, api_key=api_key, model_id=model_id) or row_price
 
 
 def _plan_first_usable(*, admin, capability: str, model_id: str | None) -> CallPlan:

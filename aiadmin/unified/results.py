@@ -94,6 +94,8 @@ class BrowsedModel:
     pricing_output: Decimal | None
     context_window: int | None
     is_selected: bool
+    deprecation: str = ""
+    not_callable: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_info(cls, info: ModelInfo, *, is_selected: bool) -> BrowsedModel:
@@ -102,6 +104,7 @@ class BrowsedModel:
         return cls(
             info.id, info.name, info.capabilities, info.description, info.is_free,
             info.pricing_input, info.pricing_output, info.context_window, is_selected,
+            info.deprecation, info.not_callable,
         )
 
     def info(self) -> ModelInfo:
@@ -120,6 +123,8 @@ class BrowseResult:
     selected_model_id: str | None = None
     # The selected model is no longer in the provider's list.
     selected_missing: bool = False
+    # Models the list names for this capability that the adapter cannot call: (reason, model ids).
+    not_offered: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

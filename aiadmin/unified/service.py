@@ -29,6 +29,7 @@ from aiadmin.adapters.types import (
     ChatRequest,
     ImageRequest,
     KeyValidation,
+    ModelInfo,
     SpeechRequest,
     TranscriptionRequest,
     Usage,
@@ -92,6 +93,16 @@ class _Outcome:
     error: str = ""
     usage: Usage = Usage()
     time_to_first_token_ms: int | None = None
+
+
+def _not_offered(models: Sequence[ModelInfo], capability: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Models the list names for ``capability`` that the adapter cannot call, by reason."""
+    by_reason: dict[str, list[str]] = {}
+    for model in models:
+        for withheld, reason in model.not_callable:
+            if withheld == capability:
+                by_reason.setdefault(reason, []).append(model.id)
+    return tuple((reason, tuple(sorted(ids))) for reason, ids in by_reason.items())
 
 
 class UnifiedAIService:
@@ -165,6 +176,7 @@ class UnifiedAIService:
                 settings_row=plan.settings_row,
                 limit_row=plan.limit_row,
                 counted_against_limit=plan.counted_against_limit,
+                price=plan.price,
             )
         )
 
@@ -180,7 +192,7 @@ class UnifiedAIService:
             model=plan.model_id,
             key_source=plan.decision.key_source,
             latency_ms=latency_ms,
-            cost=estimate_cost(usage=usage, model=plan.model),
+            cost=estimate_cost(usage=usage, model=plan.model, price=plan.price),
             remaining_quota=plan.remaining_quota,
         )
 
@@ -411,11 +423,12 @@ class UnifiedAIService:
         entry, stale, error = await model_list_get(
             fresh_key=fresh_key, last_good_key=last_good_key, fetch=adapter.list_models, refresh=refresh
         )
-        offered = [model for model in entry_models(fresh_key, entry) if capability in model.capabilities]
+        listed = entry_models(fresh_key, entry)
+        offered = [model for model in listed if capability in model.capabilities]
         selected = context.selected_model_id
         browsed = sorted(
             (BrowsedModel.from_info(model, is_selected=model.id == selected) for model in offered),
-            key=lambda m: (not m.is_selected, not m.is_free, m.name.lower()),
+            key=lambda m: (not m.is_selected, bool(m.deprecation), not m.is_free, m.name.lower()),
         )
         return BrowseResult(
             provider=context.provider.slug,
@@ -426,6 +439,7 @@ class UnifiedAIService:
             error=redact(str(error), context.api_key) if error else None,
             selected_model_id=selected,
             selected_missing=bool(selected) and not any(m.is_selected for m in browsed),
+            not_offered=_not_offered(listed, capability),
         )
 
     async def aselect_model(self, provider_slug: str, capability: str, model_id: str, admin) -> selection.Selection:

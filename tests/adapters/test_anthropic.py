@@ -179,6 +179,14 @@ async def test_stream_chat_yields_text_deltas_then_one_usage(server, adapter) ->
     assert items == [ChatChunk("Hello"), ChatChunk("!"), Usage(input_tokens=25, output_tokens=15)]
 
 
+async def test_stream_chat_asks_for_an_event_stream(server, adapter) -> None:
+    server.on("POST", "/v1/messages", stream_response(TrackedStream(payloads.STREAM_EVENTS)))
+
+    await collect(adapter, chat_request())
+
+    assert server.requests[0].headers.get_list("accept") == ["text/event-stream"]
+
+
 async def test_stream_chat_sends_system_top_level_stream_true_and_required_max_tokens(server, adapter) -> None:
     server.on("POST", "/v1/messages", stream_response(TrackedStream(payloads.STREAM_EVENTS)))
 

@@ -243,6 +243,17 @@ async def test_stream_chat_reads_crlf_framed_events_and_skips_thoughts(server, a
     assert items[:-1] == [ChatChunk("Bonjour"), ChatChunk(" le monde, ça va ?")]
 
 
+async def test_stream_chat_asks_for_an_event_stream(server, adapter) -> None:
+    server.on(
+        "POST", method_path("gemini-2.5-flash", "streamGenerateContent"),
+        sse_response(TrackedStream(payloads.STREAM_BODY)),
+    )
+
+    await collect(adapter, chat_request())
+
+    assert server.requests[0].headers.get_list("accept") == ["text/event-stream"]
+
+
 async def test_stream_usage_is_the_last_cumulative_count_with_thinking_as_output(server, adapter) -> None:
     server.on(
         "POST", method_path("gemini-2.5-flash", "streamGenerateContent"),

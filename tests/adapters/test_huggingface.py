@@ -131,6 +131,15 @@ async def test_list_models_asks_the_hub_once_per_pipeline_tag(upstream: Upstream
     assert all(request.headers["authorization"] == f"Bearer {CANARY}" for request in upstream.requests)
 
 
+async def test_a_repo_the_hub_has_disabled_is_not_offered(upstream: Upstream) -> None:
+    upstream.on("GET", f"{HUB}/api/models", hub_by_tag)
+    models = {model.id for model in await adapter().list_models()}
+
+    assert "takedown-org/Withdrawn-13B-Chat" not in models
+    assert "meta-llama/Llama-3.1-8B-Instruct" in models
+    assert all("disabled" in request.url.params.get_list("expand") for request in upstream.to("/api/models"))
+
+
 async def test_list_models_maps_provider_tasks_and_pipeline_tags(upstream: Upstream) -> None:
     upstream.on("GET", f"{HUB}/api/models", hub_by_tag)
     models = {model.id: model for model in await adapter().list_models()}
@@ -224,6 +233,16 @@ async def test_stream_chat_yields_chunks_then_usage(upstream: Upstream) -> None:
     items = [item async for item in adapter().stream_chat(chat_request())]
     assert items == [ChatChunk("Paris is "), ChatChunk("the capital."), Usage(input_tokens=14, output_tokens=5)]
     assert json.loads(upstream.requests[-1].content)["stream_options"] == {"include_usage": True}
+
+
+async def test_stream_chat_asks_for_an_event_stream(upstream: Upstream) -> None:
+    upstream.on(
+        "POST",
+        f"{ROUTER}/chat/completions",
+        httpx.Response(200, content=payloads.ROUTER_CHAT_STREAM, headers={"content-type": "text/event-stream"}),
+    )
+    [item async for item in adapter().stream_chat(chat_request())]
+    assert upstream.requests[-1].headers.get_list("accept") == ["text/event-stream"]
 
 
 async def test_a_stream_without_done_is_a_failed_turn(upstream: Upstream) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from decimal import Decimal
@@ -244,8 +245,88 @@ async def test_openrouter_models_use_modalities_per_million_pricing_free_flags_a
     auto = models["openrouter/auto"]
     assert (auto.pricing_input, auto.pricing_output, auto.is_free) == (None, None, False)
     assert models["google/gemini-2.5-flash-image"].capabilities == {"image", "chat", "content"}
-    assert models["openai/gpt-4o-audio-preview"].capabilities == {"audio", "chat", "content"}
     assert "openai/text-embedding-3-small" not in models
+
+
+@pytest.fixture
+def openrouter_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime
+
+    monkeypatch.setattr("aiadmin.adapters.openai._today", lambda: datetime.date(2026, 11, 29))
+
+
+async def openrouter_models(upstream: Upstream) -> dict[str, Any]:
+    base = "https://openrouter.ai/api/v1"
+    upstream.on("GET", f"{base}/models", httpx.Response(200, json=payloads.OPENROUTER_MODELS))
+    provider = adapter(payloads.catalogue_config("openrouter"), base_url=base)
+    return {m.id: m for m in await provider.list_models()}
+
+
+async def test_openrouter_speech_and_transcription_models_are_audio_models(upstream: Upstream, openrouter_today: None) -> None:
+    models = await openrouter_models(upstream)
+
+    assert models["assemblyai/assemblyai-tts-1"].capabilities == {"audio"}
+    assert models["openai/whisper-large-v3"].capabilities == {"audio"}
+    assert models["openai/whisper-large-v3"].not_callable == ()
+
+
+async def test_openrouter_audio_output_chat_models_are_not_offered_as_audio_and_say_why(
+    upstream: Upstream, openrouter_today: None
+) -> None:
+    """OpenRouter's "audio" output models answer in audio only inside streamed chat
+    completions; the audio capability calls /audio/speech and /audio/transcriptions."""
+    models = await openrouter_models(upstream)
+
+    audio_chat = models["openai/gpt-4o-audio-preview"]
+    assert audio_chat.capabilities == {"chat", "content"}
+    ((capability, reason),) = audio_chat.not_callable
+    assert capability == "audio" and "chat completion" in reason and "speech model" in reason
+
+
+async def test_openrouter_model_past_its_expiration_date_is_not_offered(upstream: Upstream, openrouter_today: None) -> None:
+    models = await openrouter_models(upstream)
+
+    assert "inception/mercury-2" not in models  # expired 2026-11-08
+
+
+async def test_openrouter_model_with_a_future_expiration_date_is_flagged_deprecated(
+    upstream: Upstream, openrouter_today: None
+) -> None:
+    models = await openrouter_models(upstream)
+
+    assert "2026-12-31" in models["z-ai/glm-4.7"].deprecation
+    assert models["openai/gpt-4o"].deprecation == ""
+
+
+async def test_openrouter_transcription_sends_base64_json_and_reads_the_text(upstream: Upstream) -> None:
+    base = "https://openrouter.ai/api/v1"
+    answer = {"text": "Hello, this is a transcription.", "usage": {"seconds": 9.2, "total_tokens": 113, "cost": 0.000508}}
+    upstream.on("POST", f"{base}/audio/transcriptions", httpx.Response(200, json=answer))
+    provider = adapter(payloads.catalogue_config("openrouter"), base_url=base)
+    audio = b"RIFF\x24\x00\x00\x00WAVEfmt sample-bytes"
+
+    transcript = await provider.speech_to_text(
+        TranscriptionRequest(model="openai/whisper-large-v3", audio=audio, filename="memo.wav", language="en")
+    )
+
+    assert transcript.text == "Hello, this is a transcription."
+    sent = upstream.last
+    assert sent.headers["content-type"] == "application/json"
+    body = body_of(sent)
+    assert body == {
+        "model": "openai/whisper-large-v3",
+        "input_audio": {"data": base64.b64encode(audio).decode(), "format": "wav"},
+        "language": "en",
+    }
+
+
+async def test_json_transcription_of_an_unknown_audio_format_is_a_bad_request_before_any_call(upstream: Upstream) -> None:
+    provider = adapter({"transcription_request": "json"})
+
+    with pytest.raises(BadRequestError):
+        await provider.speech_to_text(TranscriptionRequest(model="whisper-1", audio=b"x", filename="clip.bin"))
+
+    assert upstream.requests == []
 
 
 async def test_models_path_keeps_its_query_string(upstream: Upstream) -> None:
@@ -391,6 +472,14 @@ async def test_streaming_chat_yields_text_chunks_then_exactly_one_usage(upstream
     assert (sent["model"], sent["temperature"], sent["max_tokens"]) == ("gpt-4o", 0.2, 50)
 
 
+async def test_streamed_chat_asks_for_an_event_stream_over_any_configured_accept(upstream: Upstream) -> None:
+    upstream.on("POST", f"{BASE}/chat/completions", event_stream(payloads.sse(*payloads.STREAM_CHUNKS)))
+
+    await collect(adapter({"extra_headers": {"ACCEPT": "application/json"}}).stream_chat(chat_request()))
+
+    assert upstream.last.headers.get_list("accept") == ["text/event-stream"]
+
+
 async def test_chat_body_omits_unset_temperature_and_max_tokens_and_merges_default_params(upstream: Upstream) -> None:
     upstream.on("POST", f"{BASE}/chat/completions", event_stream(payloads.sse(*payloads.STREAM_CHUNKS)))
     provider = adapter({"default_params": {"top_p": 0.9, "stream": False, "model": "other", "temperature": 1.0}})
@@ -423,6 +512,95 @@ async def test_request_max_tokens_replaces_a_token_limit_from_default_params(ups
     sent = body_of(upstream.last)
     assert sent["max_completion_tokens"] == 64
     assert "max_tokens" not in sent
+
+
+@pytest.mark.parametrize("model", ["o1", "o3-mini", "o4-mini", "gpt-5", "gpt-5-mini-2025-08-07"])
+async def test_openai_catalogue_row_leaves_out_what_reasoning_models_reject(upstream: Upstream, model: str) -> None:
+    """o-series and GPT-5 answer 400 unsupported_parameter to max_tokens and to sampling fields."""
+    upstream.on("POST", f"{BASE}/chat/completions", event_stream(payloads.sse(*payloads.STREAM_CHUNKS)))
+    provider = adapter(payloads.catalogue_config("openai"))
+
+    await collect(provider.stream_chat(chat_request(model=model, temperature=0.2, max_tokens=50)))
+
+    sent = body_of(upstream.last)
+    assert sent["max_completion_tokens"] == 50
+    assert not {"max_tokens", "temperature", "top_p"} & sent.keys()
+    assert (sent["model"], sent["stream"]) == (model, True)
+
+
+async def test_openai_catalogue_row_keeps_sampling_for_other_models(upstream: Upstream) -> None:
+    upstream.on("POST", f"{BASE}/chat/completions", event_stream(payloads.sse(*payloads.STREAM_CHUNKS)))
+
+    await collect(adapter(payloads.catalogue_config("openai")).stream_chat(chat_request(temperature=0.2, max_tokens=50)))
+
+    sent = body_of(upstream.last)
+    assert (sent["model"], sent["temperature"], sent["max_completion_tokens"]) == ("gpt-4o", 0.2, 50)
+    assert "max_tokens" not in sent
+
+
+async def test_azure_openai_catalogue_row_applies_the_same_rule_to_reasoning_deployments(upstream: Upstream) -> None:
+    base = "https://contoso.openai.azure.com/openai/v1"
+    upstream.on("POST", f"{base}/chat/completions", httpx.Response(200, json=payloads.CHAT_COMPLETION))
+    provider = adapter(payloads.catalogue_config("azure-openai"), base_url=base)
+
+    await provider.chat(chat_request(model="o3-mini", temperature=0.2, max_tokens=50))
+    reasoning = body_of(upstream.last)
+    await provider.chat(chat_request(model="gpt-4o", temperature=0.2, max_tokens=50))
+    other = body_of(upstream.last)
+
+    assert reasoning["max_completion_tokens"] == 50 and not {"max_tokens", "temperature"} & reasoning.keys()
+    assert (other["max_tokens"], other["temperature"]) == (50, 0.2)
+
+
+async def test_parameter_rules_omit_fields_from_default_params_and_request_extras(upstream: Upstream) -> None:
+    upstream.on("POST", f"{BASE}/chat/completions", httpx.Response(200, json=payloads.CHAT_COMPLETION))
+    provider = adapter(
+        {
+            "default_params": {"top_p": 0.9, "seed": 7},
+            "parameter_rules": [{"models": ["^o[1-9]"], "omit": ["top_p", "presence_penalty"]}],
+        }
+    )
+
+    await provider.chat(chat_request(model="o3", extra={"presence_penalty": 0.5}))
+
+    sent = body_of(upstream.last)
+    assert "top_p" not in sent and "presence_penalty" not in sent
+    assert sent["seed"] == 7  # not named by the rule
+
+
+async def test_a_parameter_rule_can_choose_the_token_limit_field_for_its_models(upstream: Upstream) -> None:
+    upstream.on("POST", f"{BASE}/chat/completions", httpx.Response(200, json=payloads.CHAT_COMPLETION))
+    provider = adapter({"parameter_rules": [{"models": ["^o[1-9]"], "max_tokens_param": "max_completion_tokens"}]})
+
+    await provider.chat(chat_request(model="o4-mini", max_tokens=64))
+    reasoning = body_of(upstream.last)
+    await provider.chat(chat_request(model="gpt-4o", max_tokens=64))
+    other = body_of(upstream.last)
+
+    assert reasoning["max_completion_tokens"] == 64 and "max_tokens" not in reasoning
+    assert other["max_tokens"] == 64 and "max_completion_tokens" not in other
+
+
+@pytest.mark.parametrize(
+    ("rules", "problem"),
+    [
+        ({"models": ["^o1"]}, "must be a list of rules"),
+        ([{"omit": ["temperature"]}], '"models"'),
+        ([{"models": ["^o1"], "omit": "temperature"}], '"omit" must be a list'),
+        ([{"models": ["^o1"], "omit": ["messages"]}], "cannot name messages"),
+        ([{"models": ["^o1"], "max_tokens_param": "max_output_tokens"}], '"max_tokens_param" must be one of'),
+        ([{"models": ["(unclosed"]}], "not a valid regular expression"),
+        ([{"models": ["^o1"], "drop": ["temperature"]}], "unknown key(s) drop"),
+    ],
+)
+async def test_malformed_parameter_rules_are_a_configuration_error_before_any_request(
+    upstream: Upstream, rules: Any, problem: str
+) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        await adapter({"parameter_rules": rules}).chat(chat_request(model="o1"))
+
+    assert problem in raised.value.message and '"parameter_rules"' in raised.value.message
+    assert upstream.requests == []
 
 
 async def test_stream_include_usage_can_be_switched_off_and_then_usage_is_empty(upstream: Upstream) -> None:

@@ -150,3 +150,24 @@ def test_model_names_and_descriptions_from_the_provider_render_inert(superuser_c
 
 def test_unknown_provider_is_404(superuser_client):
     assert browse(superuser_client, slug="nope").status_code == 404
+
+
+def test_audio_browser_offers_speech_and_transcription_models_and_says_why_audio_chat_models_are_not(
+    superuser_client, fake_openai
+):
+    fake_openai(capabilities={"chat": {"supported": True}, "audio": {"supported": True, "dynamic_models": True}})
+    html = browse(superuser_client, capability="audio").content.decode()
+    offered = model_ids(html)
+    assert {"tts-1", "gpt-4o-mini-tts", "whisper-1", "gpt-4o-mini-transcribe"} <= set(offered)
+    assert "gpt-4o-audio-preview" not in offered
+    note = re.search(r'data-testid="not-offered-fake-audio">(.*?)</p>', html, re.S)
+    assert note and "gpt-4o-audio-preview" in note.group(1) and "streamed chat completion" in unescape(note.group(1))
+    # it is still a chat model
+    assert "gpt-4o-audio-preview" in model_ids(browse(superuser_client, capability="chat", q="audio").content.decode())
+
+
+def test_browser_flags_deprecated_models_and_leaves_out_retired_ones(superuser_client, fake_openai):
+    fake_openai()
+    html = browse(superuser_client, q="fake-retir", part="list").content.decode()
+    assert model_ids(html) == ["fake-retiring"]  # fake-retired's expiration date has passed
+    assert 'data-testid="deprecated-fake-retiring"' in html and "2999-12-31" in html

@@ -132,6 +132,7 @@ def _openrouter_model(
     description: str = "",
     owned_by: str = "system",
     created: int = _CREATED,
+    expiration_date: str | None = None,
 ) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "id": model_id,
@@ -156,6 +157,7 @@ def _openrouter_model(
         },
         "per_request_limits": None,
         "supported_parameters": ["max_tokens", "temperature", "stream", "stream_options"],
+        "expiration_date": expiration_date,
     }
     if pricing is not None:
         entry["pricing"] = pricing
@@ -220,12 +222,15 @@ def openai_models(*, include_xss: bool) -> list[dict[str, Any]]:
         _openrouter_model(
             "dall-e-3", "OpenAI: DALL-E 3", context=None, pricing=None, outputs=("image",)
         ),
-        _openrouter_model("tts-1", "OpenAI: TTS 1", context=None, pricing=None, outputs=("audio",)),
+        # OpenRouter's audio taxonomy (Models API, "audio vs speech vs transcription"): speech
+        # models run on /audio/speech, transcription models on /audio/transcriptions, and
+        # "audio" models are chat models that answer in audio inside chat completions.
+        _openrouter_model("tts-1", "OpenAI: TTS 1", context=None, pricing=None, outputs=("speech",)),
         _openrouter_model(
-            "gpt-4o-mini-tts", "OpenAI: GPT-4o mini TTS", context=None, pricing=None, outputs=("audio",)
+            "gpt-4o-mini-tts", "OpenAI: GPT-4o mini TTS", context=None, pricing=None, outputs=("speech",)
         ),
         _openrouter_model(
-            "whisper-1", "OpenAI: Whisper", context=None, pricing=None, inputs=("audio",)
+            "whisper-1", "OpenAI: Whisper", context=None, pricing=None, inputs=("audio",), outputs=("transcription",)
         ),
         _openrouter_model(
             "gpt-4o-mini-transcribe",
@@ -233,6 +238,30 @@ def openai_models(*, include_xss: bool) -> list[dict[str, Any]]:
             context=None,
             pricing=None,
             inputs=("audio",),
+            outputs=("transcription",),
+        ),
+        _openrouter_model(
+            "gpt-4o-audio-preview",
+            "OpenAI: GPT-4o Audio",
+            context=128_000,
+            pricing={"prompt": "0.0000025", "completion": "0.00001", "audio": "0.00004"},
+            inputs=("audio", "text"),
+            outputs=("text", "audio"),
+        ),
+        # OpenRouter's expiration_date: "the date after which the model may be removed".
+        _openrouter_model(
+            "fake-retiring",
+            "Fake retiring model",
+            context=32_768,
+            pricing={"prompt": "0.000001", "completion": "0.000002"},
+            expiration_date="2999-12-31",
+        ),
+        _openrouter_model(
+            "fake-retired",
+            "Fake retired model",
+            context=32_768,
+            pricing={"prompt": "0.000001", "completion": "0.000002"},
+            expiration_date="2001-01-01",
         ),
         _openrouter_model(
             "text-embedding-3-small",

@@ -75,6 +75,39 @@ def test_admin_preference_wins_over_the_organisation_model(scripted_provider, st
     assert service.chat("hi", staff_user, provider_slug=provider.slug).model == "beta"
 
 
+def test_a_call_on_a_personal_preference_model_is_priced_from_the_cached_model_list(
+    scripted_provider, scripted_adapter, staff_user
+):
+    """The preferred model has no AIModel row: its price comes from the model list the admin
+    chose it from (cached), so the ledger row has a cost like any other call."""
+    provider = scripted_provider(script={"prices": {"beta": ["3", "15"]}})
+    AdminProviderSettings.objects.create(admin=staff_user, provider=provider, personal_api_key=PERSONAL)
+    assert service.select_model(provider.slug, "chat", "beta", staff_user).scope == "personal"
+    assert not AIModel.objects.filter(provider=provider, model_id="beta").exists()
+
+    reply = service.chat("hi", staff_user, provider_slug=provider.slug)
+
+    # 10 input tokens at 3/M + 20 output tokens at 15/M
+    assert reply.model == "beta" and reply.info.cost == Decimal("0.00033")
+    entry = AIRequestLog.objects.get()
+    assert (entry.model, entry.model_name, entry.estimated_cost) == (None, "beta", Decimal("0.00033"))
+    provider.refresh_from_db()
+    assert provider.total_requests == 1  # per-model counters exist only on AIModel rows
+    assert AIModel.objects.get(provider=provider, model_id="alpha").total_requests == 0
+    assert scripted_adapter.calls.count("list_models") == 1  # the browse: the call only read the cache
+
+
+def test_a_model_row_without_prices_is_priced_from_the_cached_model_list(scripted_provider, superuser):
+    """A catalogue default model row carries no prices: the list the provider publishes does."""
+    provider = scripted_provider(model=None, shared_api_key=SHARED, script={"prices": {"alpha": ["2", "8"]}})
+    AIModel.objects.create(provider=provider, capability="chat", model_id="alpha", is_active=True)
+    service.browse_models(provider.slug, "chat", superuser)  # caches the list
+
+    reply = service.chat("hi", superuser, provider_slug=provider.slug)
+
+    assert reply.info.cost == Decimal("0.00018") and AIRequestLog.objects.get().estimated_cost == Decimal("0.00018")
+
+
 def test_without_a_provider_the_first_usable_by_sort_order_is_used(scripted_provider, staff_user):
     scripted_provider(slug="switched-off", sort_order=1, shared_api_key=SHARED, allow_shared_for_normal_admins=True, is_active=False)
     scripted_provider(slug="no-key-for-staff", sort_order=2, shared_api_key=SHARED)  # shared not allowed for staff

@@ -7,7 +7,11 @@ from aiadmin.unified import UnifiedAIService
 
 
 class Command(BaseCommand):
-    help = "Validate the shared key of every active provider that has one, store and report the results."
+    help = (
+        "Validate the shared key of every active provider that has one, store and report the results. "
+        "Exits with status 1 when any check fails (or a named provider cannot be checked), so cron "
+        "and monitoring can alert on it."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("slugs", nargs="*", help="Only these providers.")
@@ -16,9 +20,10 @@ class Command(BaseCommand):
         superuser = get_user_model()._default_manager.filter(is_superuser=True, is_active=True).first()
         if superuser is None:
             raise CommandError("No active superuser: run `manage.py ensure_superuser` first.")
-        providers = AIProvider.objects.filter(is_active=True).exclude(shared_api_key="")
+        providers = AIProvider.objects.filter(is_active=True).exclude(shared_api_key="").order_by("sort_order", "slug")
         if slugs:
             providers = providers.filter(slug__in=slugs)
+        providers = list(providers)
         service = UnifiedAIService()
         failures = 0
         for provider in providers:
@@ -30,4 +35,13 @@ class Command(BaseCommand):
             failures += not ok
             style = self.style.SUCCESS if ok else self.style.ERROR
             self.stdout.write(style(f"{'ok  ' if ok else 'FAIL'} {provider.slug}: {message}"))
-        self.stdout.write(f"{providers.count()} provider(s) checked, {failures} failed.")
+        # A provider asked for by name that was not checked is a failed check, not a silent pass.
+        unchecked = sorted(set(slugs) - {provider.slug for provider in providers})
+        for slug in unchecked:
+            self.stdout.write(
+                self.style.ERROR(f"FAIL {slug}: no such active provider with a shared key, so it was not checked.")
+            )
+        failed = failures + len(unchecked)
+        self.stdout.write(f"{len(providers)} provider(s) checked, {failed} failed.")
+        if failed:
+            raise CommandError(f"{failed} provider check(s) failed.", returncode=1)
