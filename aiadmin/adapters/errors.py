@@ -162,12 +162,19 @@ _SHAPE_HINTS = ("sk-", "sk_", "aiza", "hf_", "xai-", "pplx-", "r8_", "fw_", "nva
 _CREDENTIAL_HINTS = ("authori", "apikey", "api-key", "api_key", "auth-token", "access-token", "access_token", "accesstoken")
 
 
+def _contains_any(text: str, hints: tuple[str, ...]) -> bool:
+    for hint in hints:  # a plain loop: half the cost of any() over a generator
+        if hint in text:
+            return True
+    return False
+
+
 def redact_key_shapes(text: str) -> str:
     """Remove credential header values and anything shaped like a key."""
     lowered = text.lower()
-    if any(hint in lowered for hint in _SHAPE_HINTS):
+    if _contains_any(lowered, _SHAPE_HINTS):
         text = _SECRETISH.sub(_redact_shape, text)
-    if any(hint in lowered for hint in _CREDENTIAL_HINTS):
+    if _contains_any(lowered, _CREDENTIAL_HINTS):
         text = _CREDENTIAL_VALUE.sub(_redact_credential_value, text)
     return text
 
