@@ -7,14 +7,17 @@ import io
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
+import httpx
 import pytest
 from django.conf import settings
 
@@ -252,3 +255,49 @@ def test_records_of_djangos_and_uvicorns_loggers_reach_only_filtered_handlers():
     for name in ("uvicorn.error", "uvicorn.asgi", "django.request", "django.server", "httpcore.connection"):
         assert f"{name}: Authorization: [redacted]" in text, text
     assert "Zq9plain" not in text, text
+
+
+_LEAKY_APP = """
+import os
+
+import aiadmin.asgi  # noqa: F401  (the project's app module: Django set up, LOGGING applied after uvicorn's)
+from aiadmin.known_secrets import redact_from_logs
+
+KEY = os.environ["LEAK_KEY"]
+redact_from_logs(KEY)
+
+
+async def application(scope, receive, send):
+    raise RuntimeError(f"upstream echoed {KEY}")
+"""
+
+
+def test_under_a_real_uvicorn_an_exception_quoting_a_key_is_logged_redacted(tmp_path):
+    (tmp_path / "leaky_app.py").write_text(_LEAKY_APP)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update(
+        PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        DJANGO_SETTINGS_MODULE="aiadmin.settings.dev",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        LEAK_KEY=KEY,
+    )
+    command = [sys.executable, "-m", "uvicorn", "leaky_app:application", "--app-dir", str(tmp_path),
+               "--host", "127.0.0.1", "--port", str(port), "--lifespan", "off"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                assert httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 500
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and server.poll() is None, "uvicorn did not start"
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        out, err = server.communicate(timeout=10)
+    assert "Exception in ASGI application" in err and "RuntimeError: upstream echoed [redacted]" in err, err
+    assert KEY not in out + err
