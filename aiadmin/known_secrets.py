@@ -82,7 +82,9 @@ class _KnownSecrets:
         self._lock = threading.Lock()
         self._entries: OrderedDict[str, tuple[float, frozenset[str]]] = OrderedDict()  # secret -> (expiry, spellings)
         self._uncompiled: dict[str, None] = {}  # secrets added since the last compile, in order
-        # (the compiled pattern, spellings of newer keys to search one by one)
+        # The last compile: its pattern, and what it could not compile (searched one by one).
+        self._compiled: tuple[re.Pattern[str] | None, frozenset[str]] = (None, frozenset())
+        # (the compiled pattern, spellings to search one by one: newer keys, and any left over)
         self.view: tuple[re.Pattern[str] | None, tuple[str, ...]] = (None, ())
         self.next_expiry = float("inf")
 
@@ -126,14 +128,20 @@ class _KnownSecrets:
 
     def _compile(self) -> None:
         spellings = frozenset().union(*(spellings for _, spellings in self._entries.values()))
-        pattern = re.compile(_trie_pattern(sorted(spellings))) if spellings else None
         self._uncompiled.clear()
-        self.view = (pattern, ())
+        try:
+            self._compiled = (re.compile(_trie_pattern(sorted(spellings))) if spellings else None, frozenset())
+        except (RecursionError, re.error, OverflowError):
+            # Keys nested hundreds deep ("aaaaaaaaZ", "aaaaaaaaaZ", ...) make too deep a pattern:
+            # search them one by one, slower but complete.
+            self._compiled = (None, spellings)
+        self._publish_uncompiled()
 
     def _publish_uncompiled(self) -> None:
-        spellings = {spelling for secret in self._uncompiled for spelling in self._entries[secret][1]}
+        pattern, one_by_one = self._compiled
+        spellings = one_by_one.union(*(self._entries[secret][1] for secret in self._uncompiled))
         # Longest first, so a key that contains another is removed whole.
-        self.view = (self.view[0], tuple(sorted(spellings, key=len, reverse=True)))
+        self.view = (pattern, tuple(sorted(spellings, key=len, reverse=True)))
 
 
 _known = _KnownSecrets()

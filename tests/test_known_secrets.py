@@ -126,3 +126,12 @@ def test_every_spelling_of_a_key_with_escapable_characters_is_known(spelling):
         "url": "Zq9odd%2Fkey%2Bwith%27quote%5Cback",
     }[spelling]
     assert "Zq9odd" not in redact_known_secrets(shown)
+
+
+def test_keys_too_deeply_nested_for_one_pattern_are_still_all_found():
+    keys = ["a" * length + "Z" for length in range(8, 8 + MAX_KNOWN_SECRETS)]  # each a prefix branch of the next
+    for key in keys:
+        redact_from_logs(key)
+    pattern, one_by_one = registry._known.view
+    assert pattern is None and len(one_by_one) == len(keys)
+    assert redact_known_secrets(f"<{keys[0]}> <{keys[-1]}>") == "<[redacted]> <[redacted]>"
