@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from aiadmin import known_secrets as registry
+from aiadmin.console.keys import PersonalKeyForm, SharedKeyForm
 from aiadmin.known_secrets import (
     KNOWN_SECRET_SECONDS,
     MAX_KNOWN_SECRETS,
@@ -15,7 +16,6 @@ from aiadmin.known_secrets import (
     redact_from_logs,
     redact_known_secrets,
 )
-from aiadmin.console.keys import PersonalKeyForm, SharedKeyForm
 from aiadmin.providers.models import AdminProviderSettings, AIProvider
 
 KEY = "Zq9plain-custom-secret-77"
