@@ -126,14 +126,62 @@ class NoAccessError(AIAdminError):
 
 
 _SECRETISH = re.compile(
-    r"(sk-[A-Za-z0-9_\-]{8,}|AIza[0-9A-Za-z_\-]{20,}|hf_[A-Za-z0-9]{8,}|gsk_[A-Za-z0-9]{8,}"
-    r"|(?i:bearer)\s+[A-Za-z0-9._\-]{8,}|(?i:(?:api[_-]?key|key|token)=)[^&\s]+)"
+    r"sk-[A-Za-z0-9_\-]{8,}|AIza[0-9A-Za-z_\-]{20,}|hf_[A-Za-z0-9]{8,}|gsk_[A-Za-z0-9]{8,}"
+    # xAI, Perplexity, Replicate, Cerebras, Fireworks, NVIDIA, ElevenLabs: long enough that
+    # model ids sharing a prefix ("pplx-70b-online") are left alone.
+    r"|(?:xai-|pplx-|r8_|csk-|fw_|nvapi-|sk_)[A-Za-z0-9_\-]{20,}"
+    r"|(?i:bearer)\s+[A-Za-z0-9._\-]{8,}"
+    r"|(?P<param>(?i:(?:api[_-]?key|key|token)=))[^&\s]+"
+)
+
+# The value of a credential header or parameter, in every spelling a log or error text shows
+# it: ``Authorization: Bearer X``, ``'x-api-key': 'X'``, ``"api-key": "X"``, httpcore's
+# ``(b'x-goog-api-key', b'X')``, ``api_key=X``. The name is kept, the value goes, whatever its
+# shape (a key that does not look like one is still a key when it sits in such a header).
+_CREDENTIAL_NAMES = r"(?:proxy-)?authori[sz]ation|(?:x-(?:goog-)?|xi-)?api[-_]?key|x-auth-token|access[-_]?token"
+_CREDENTIAL_VALUE = re.compile(
+    rf"(?i)(?P<name>\b(?:{_CREDENTIAL_NAMES})\b)"
+    # A comma only after a quoted name (a tuple), so prose such as "an api_key, then" is kept.
+    r"(?P<sep>['\"]\s*,\s*|['\"]?\s*[:=]\s*)"
+    r"(?!\[redacted\])(?:(?P<quoted>b?(?P<quote>['\"]))[^'\"\n]*(?P=quote)|(?:(?:bearer|basic|token)\s+)?[^\s'\",;&)}\]]+)"
 )
 
 
+def _redact_shape(match: re.Match[str]) -> str:
+    return f"{match.group('param') or ''}[redacted]"
+
+
+def _redact_credential_value(match: re.Match[str]) -> str:
+    quoted, quote = match.group("quoted") or "", match.group("quote") or ""
+    return f"{match.group('name')}{match.group('sep')}{quoted}[redacted]{quote}"
+
+
+# Substrings (of the lowercased text) without which the patterns above cannot match: most text
+# has none, and a few substring tests cost far less than running the patterns over it.
+_SHAPE_HINTS = ("sk-", "sk_", "aiza", "hf_", "xai-", "pplx-", "r8_", "fw_", "nvapi-", "bearer", "key=", "token=")
+_CREDENTIAL_HINTS = ("authori", "apikey", "api-key", "api_key", "auth-token", "access-token", "access_token", "accesstoken")
+
+
+def _contains_any(text: str, hints: tuple[str, ...]) -> bool:
+    for hint in hints:  # a plain loop: half the cost of any() over a generator
+        if hint in text:
+            return True
+    return False
+
+
+def redact_key_shapes(text: str) -> str:
+    """Remove credential header values and anything shaped like a key."""
+    lowered = text.lower()
+    if _contains_any(lowered, _SHAPE_HINTS):
+        text = _SECRETISH.sub(_redact_shape, text)
+    if _contains_any(lowered, _CREDENTIAL_HINTS):
+        text = _CREDENTIAL_VALUE.sub(_redact_credential_value, text)
+    return text
+
+
 def redact(text: str, *secrets: str | None) -> str:
-    """Remove known secrets and anything shaped like a key from provider-supplied text."""
+    """Remove known secrets, credential header values and anything shaped like a key."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, "[redacted]")
-    return _SECRETISH.sub("[redacted]", text)
+    return redact_key_shapes(text)

@@ -72,3 +72,30 @@ def check_security_middleware(app_configs, **kwargs):
                 checks.Warning(f"{path} (or a subclass) is not in MIDDLEWARE.", hint=f"Replaces {replaces}.", id="aiadmin.W002")
             )
     return problems
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_log_handlers_redact_secrets(app_configs, **kwargs):
+    """Every log handler carries the filter that keeps keys out of the logs (a host project
+    that brings its own LOGGING must add it to each of its handlers)."""
+    import logging
+
+    from aiadmin.logging import RedactSecretsFilter
+
+    loggers = [logging.getLogger(), *(logger for logger in logging.root.manager.loggerDict.values() if isinstance(logger, logging.Logger))]
+    unfiltered = sorted(
+        f"{type(handler).__name__} on {logger.name}"
+        for logger in loggers
+        for handler in logger.handlers
+        if not any(isinstance(each, RedactSecretsFilter) for each in handler.filters)
+    )
+    if not unfiltered:
+        return []
+    return [
+        checks.Warning(
+            f"Log handlers without aiadmin.logging.RedactSecretsFilter can write API keys to the log: {', '.join(unfiltered)}.",
+            hint='Add "filters": {"redact_secrets": {"()": "aiadmin.logging.RedactSecretsFilter"}} to LOGGING '
+            'and "filters": ["redact_secrets"] to each handler.',
+            id="aiadmin.W011",
+        )
+    ]

@@ -4,6 +4,9 @@ Loaded values are :class:`Ciphertext` (a ``str`` marker that never reveals anyth
 assigning a plain ``str`` means "this is a new plaintext secret" and it is encrypted when
 saved. Reading the plaintext goes through :meth:`EncryptedSecretsMixin.reveal_secret`, which
 names the row when decryption fails.
+
+Every plaintext that passes through here (encrypted to be stored, or revealed) is handed to
+:func:`aiadmin.known_secrets.redact_from_logs`, so the log filter removes it from every record.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 from django.db import models
 
 from aiadmin import encryption
+from aiadmin.known_secrets import redact_from_logs
 
 
 class Ciphertext(str):
@@ -55,6 +59,7 @@ class EncryptedSecretField(models.TextField):
             return ""
         if isinstance(value, Ciphertext):
             return str(value)
+        redact_from_logs(str(value))
         return encryption.encrypt(str(value))
 
     def pre_save(self, model_instance, add):
@@ -62,6 +67,7 @@ class EncryptedSecretField(models.TextField):
         if value and not isinstance(value, Ciphertext):
             # Encrypt once and keep the ciphertext on the instance, so plaintext does not
             # linger in memory and a second save does not re-encrypt.
+            redact_from_logs(str(value))
             value = Ciphertext(encryption.encrypt(str(value)))
             setattr(model_instance, self.attname, value)
         return value
@@ -75,7 +81,13 @@ class EncryptedSecretsMixin:
         if not value:
             return ""
         if not isinstance(value, Ciphertext):
-            return str(value)  # assigned in this process and not saved yet
+            plaintext = str(value)  # assigned in this process and not saved yet
+        else:
+            plaintext = self._decrypt_secret(field_name, value)
+        redact_from_logs(plaintext)
+        return plaintext
+
+    def _decrypt_secret(self, field_name: str, value: Ciphertext) -> str:
         try:
             return encryption.decrypt(value)
         except encryption.InvalidToken as err:

@@ -182,11 +182,26 @@ AIADMIN_DERIVE_ENCRYPTION_KEY = False
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # Every handler carries this filter, so no key reaches the output whichever logger emitted
+    # the record (httpcore prints raw response headers at DEBUG). aiadmin/logging.py.
+    "filters": {"redact_secrets": {"()": "aiadmin.logging.RedactSecretsFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("AIADMIN_LOG_LEVEL", "INFO")},
-    # httpx logs every request line at INFO: too much on the hot path.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # httpx logs every request line at INFO: too much on the hot path.
+        "httpx": {"level": "WARNING"},
+        # Django's default configuration (applied before this one) and uvicorn's (applied
+        # before the app loads) give these loggers handlers of their own, without the filter;
+        # naming them here replaces those handlers, so their records reach ours. Levels set by
+        # uvicorn's --log-level are kept. uvicorn.access keeps its own handler: its request
+        # lines carry no key, and --no-access-log keeps working.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "propagate": True},
+        "uvicorn.error": {"handlers": ["console"], "propagate": False},
+        "uvicorn.asgi": {"handlers": ["console"], "propagate": False},
+    },
 }
 
 UNFOLD = {

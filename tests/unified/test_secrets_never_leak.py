@@ -1,5 +1,9 @@
 """A canary key driven through every error path appears in no log record, exception message,
-ledger row or admin history entry."""
+ledger row or admin history entry.
+
+Records are checked as they are emitted, before the handlers' redaction filter
+(aiadmin/logging.py) rewrites them: the filter is the last guard, not the reason these pass.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,30 @@ pytestmark = pytest.mark.django_db(transaction=True)
 CANARY = "sk-canary-9f8e7d6c5b4a39281706"
 service = UnifiedAIService()
 
+
+class _RawRecords(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        # Copied as emitted: the filter on a later handler rewrites the record in place.
+        self.records.append(logging.makeLogRecord(dict(record.__dict__)))
+        return True
+
+
+@pytest.fixture
+def emitted(caplog):
+    """Every record at DEBUG and above as emitted, before any handler's filter rewrote it."""
+    caplog.set_level(logging.DEBUG)
+    raw = _RawRecords()
+    root = logging.getLogger()
+    root.handlers.insert(0, raw)  # ahead of the handler LOGGING installs with its filter
+    try:
+        yield raw.records
+    finally:
+        root.removeHandler(raw)
+
 ERROR_KINDS = [
     "AuthenticationError",
     "PermissionDeniedError",
@@ -32,8 +60,7 @@ ERROR_KINDS = [
 
 
 @pytest.mark.parametrize("kind", ERROR_KINDS)
-def test_canary_key_never_leaks_from_an_upstream_error(scripted_provider, staff_user, superuser, caplog, kind):
-    caplog.set_level(logging.DEBUG)
+def test_canary_key_never_leaks_from_an_upstream_error(scripted_provider, staff_user, superuser, emitted, kind):
     provider = scripted_provider(script={"raise": kind}, shared_api_key=CANARY)
     AdminProviderSettings.objects.create(admin=staff_user, provider=provider, personal_api_key=CANARY)
     AdminProviderLimit.objects.create(admin=staff_user, provider=provider, monthly_limit=5)
@@ -42,11 +69,10 @@ def test_canary_key_never_leaks_from_an_upstream_error(scripted_provider, staff_
     with pytest.raises(getattr(errors, kind)):
         list(service.stream_chat("hi", staff_user, provider_slug=provider.slug))
     service.select_model(provider.slug, "chat", "beta", superuser)  # an admin-history entry too
-    assert_no_canary(caplog, excinfo.value)
+    assert_no_canary(emitted, excinfo.value)
 
 
-def test_canary_key_never_leaks_from_refusals(scripted_provider, staff_user, caplog):
-    caplog.set_level(logging.DEBUG)
+def test_canary_key_never_leaks_from_refusals(scripted_provider, staff_user, emitted):
     provider = scripted_provider()
     AdminProviderSettings.objects.create(admin=staff_user, provider=provider, personal_api_key=CANARY)
     AdminProviderLimit.objects.create(admin=staff_user, provider=provider, monthly_limit=0)
@@ -57,7 +83,7 @@ def test_canary_key_never_leaks_from_refusals(scripted_provider, staff_user, cap
     provider.save()
     with pytest.raises(errors.ConfigurationError) as private:
         service.chat("hi", staff_user, provider_slug=provider.slug)
-    assert_no_canary(caplog, limit.value, private.value)
+    assert_no_canary(emitted, limit.value, private.value)
 
 
 def test_key_validation_result_carries_no_key(scripted_provider, superuser):
@@ -68,11 +94,12 @@ def test_key_validation_result_carries_no_key(scripted_provider, superuser):
     assert provider.key_validation_ok is False and CANARY not in provider.key_validation_message
 
 
-def assert_no_canary(caplog, *exceptions):
+def assert_no_canary(records, *exceptions):
     for exception in exceptions:
         assert CANARY not in str(exception) and CANARY not in repr(exception)
         assert CANARY not in str(exception.__cause__ or "")
-    for record in caplog.records:
+    assert records
+    for record in records:
         assert CANARY not in record.getMessage()
         assert CANARY not in str(record.exc_info or "")
     for row in AIRequestLog.objects.values():
