@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import json
 import logging
 import random
 import re
@@ -62,6 +61,8 @@ from .errors import (
     redact,
 )
 from .pool import ShardedTransport
+from .safejson import UnsafeJSONError
+from .safejson import loads as json_loads
 
 logger = logging.getLogger(__name__)
 
@@ -314,9 +315,9 @@ def parse_body(body: bytes | str | Mapping[str, Any] | list[Any] | None) -> Any:
     stripped = text.strip()
     if stripped[:1] in ("{", "["):
         try:
-            return json.loads(stripped)
-        except ValueError:
-            pass
+            return json_loads(stripped)
+        except UnsafeJSONError:
+            pass  # shown as text: the status still decides the error class
     return text
 
 
@@ -756,9 +757,9 @@ def auth_headers_and_params(
 def json_object(response: httpx.Response, *, provider: str | None) -> dict[str, Any]:
     """The response body as a JSON object, or :class:`MalformedResponseError`."""
     try:
-        payload = response.json()
-    except ValueError as err:
-        raise MalformedResponseError("The provider's answer is not valid JSON.", provider=provider) from err
+        payload = json_loads(response.content)
+    except UnsafeJSONError as err:
+        raise MalformedResponseError(f"The provider's answer is unusable JSON: {err}.", provider=provider) from err
     if not isinstance(payload, dict):
         raise MalformedResponseError("The provider's answer is not a JSON object.", provider=provider)
     return payload

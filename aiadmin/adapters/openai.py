@@ -75,6 +75,8 @@ from .http import (
     send_with_retries,
     url_origin,
 )
+from .safejson import UnsafeJSONError
+from .safejson import loads as json_loads
 from .sse import SSEEvent, StreamEndedEarly, aiter_sse, error_from_body, event_payload, is_done
 from .types import (
     ChatChunk,
@@ -554,11 +556,11 @@ class OpenAIAdapter(BaseAdapter):
 
     def _json_payload(self, response: httpx.Response) -> Any:
         try:
-            payload = response.json()
-        except ValueError as err:
+            payload = json_loads(response.content)
+        except UnsafeJSONError as err:
             raise self._malformed(
-                "The provider answered with something that is not JSON. Check the base URL "
-                "(it usually ends in /v1)."
+                f"The provider answered with something that is not usable JSON ({err}). Check "
+                "the base URL (it usually ends in /v1)."
             ) from err
         error = error_from_body(payload, provider=self.provider_name, secrets=self._secrets)
         if error is not None:

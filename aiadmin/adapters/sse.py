@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import codecs
-import json
 import re
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -43,6 +42,8 @@ import httpx
 
 from .errors import AIAdminError, MalformedResponseError, ProviderTimeoutError
 from .http import error_from_response, exception_from_transport_error, read_body_capped
+from .safejson import UnsafeJSONError
+from .safejson import loads as json_loads
 
 # One event bigger than this is treated as a broken stream rather than buffered forever.
 # Generous because Gemini can inline base64 images in a streamed chunk.
@@ -304,8 +305,8 @@ def error_from_body(
     payload = body
     if isinstance(body, (bytes, str)):
         try:
-            payload = json.loads(body)
-        except ValueError:
+            payload = json_loads(body)
+        except UnsafeJSONError:
             return None
     if isinstance(payload, list):  # Gemini wraps stream errors in a list
         payload = next((item for item in payload if isinstance(item, dict)), None)
@@ -322,12 +323,12 @@ def event_payload(event: SSEEvent, *, provider: str | None, secrets: Iterable[st
     ``event: error`` (whose data counts as an error even when it is not JSON). Data that is not
     JSON otherwise raises :class:`MalformedResponseError`."""
     try:
-        payload = json.loads(event.data)
-    except ValueError as err:
+        payload = json_loads(event.data)
+    except UnsafeJSONError as err:
         if event.event == "error":
             raise error_from_response(200, event.data, None, provider=provider, secrets=secrets) from None
         raise MalformedResponseError(
-            "The provider sent a stream event that is not valid JSON.", provider=provider
+            f"The provider sent a stream event that is unusable JSON: {err}.", provider=provider
         ) from err
     error = error_from_body(payload, provider=provider, secrets=secrets)
     if error is None and event.event == "error":
