@@ -16,6 +16,7 @@ from typing import Any
 
 from django.http import HttpResponse, HttpResponseNotAllowed, JsonResponse, StreamingHttpResponse
 
+from aiadmin.adapters import safejson
 from aiadmin.adapters.errors import AIAdminError, redact
 from aiadmin.unified import StreamSummary
 
@@ -87,18 +88,18 @@ def payload_read(request) -> dict[str, Any]:
     """The posted values, from a JSON body (the playground scripts) or a form post."""
     if request.content_type == "application/json":
         try:
-            data = json.loads(request.body or b"{}")
-        except (ValueError, UnicodeDecodeError) as err:
-            raise ValueError("The request body is not valid JSON.") from err
+            data = safejson.loads(request.body or b"{}")
+        except safejson.UnsafeJSONError as err:
+            raise ValueError(f"The request body is not usable JSON: {err}.") from err
         if not isinstance(data, dict):
             raise ValueError("The request body must be a JSON object.")
         return data
     data = {key: request.POST.get(key) for key in request.POST}
     if isinstance(data.get("history"), str):  # a form post carries the history as JSON text
         try:
-            data["history"] = json.loads(data["history"] or "[]")
-        except ValueError as err:
-            raise ValueError("The conversation history is not valid JSON.") from err
+            data["history"] = safejson.loads(data["history"] or "[]")
+        except safejson.UnsafeJSONError as err:
+            raise ValueError(f"The conversation history is not usable JSON: {err}.") from err
     return data
 
 
