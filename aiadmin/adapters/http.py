@@ -390,6 +390,8 @@ def _str_or_none(value: Any) -> str | None:
 
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
+# Control characters (NUL above all: PostgreSQL text refuses it) never reach a message.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _plain_text(text: str) -> str:
@@ -478,7 +480,7 @@ def _provider_detail(info: ProviderErrorInfo, secrets: Iterable[str | None]) -> 
     if not info.message:
         return None
     # Redact before truncating: a cut would leave part of a key that no longer matches.
-    text = _SPACE.sub(" ", redact(info.message, *secrets)).strip()
+    text = _SPACE.sub(" ", _CONTROL.sub("", redact(info.message, *secrets))).strip()
     if len(text) > PROVIDER_MESSAGE_MAX_CHARS:
         text = text[: PROVIDER_MESSAGE_MAX_CHARS - 1].rstrip() + "…"
     return text or None

@@ -30,10 +30,21 @@ class ChatRequest:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+# The most a ledger column holds (a 32-bit PositiveIntegerField); a count above it, below 0
+# or not a whole number is not a real count, so it is kept as unknown rather than stored.
+MAX_TOKEN_COUNT = 2_147_483_647
+
+
 @dataclass(frozen=True, slots=True)
 class Usage:
     input_tokens: int | None = None
     output_tokens: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("input_tokens", "output_tokens"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TOKEN_COUNT):
+                object.__setattr__(self, name, None)
 
     @property
     def total_tokens(self) -> int | None:

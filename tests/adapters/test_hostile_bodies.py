@@ -130,3 +130,27 @@ async def test_a_deeply_nested_error_body_keeps_the_status_error(upstream, kind,
     with pytest.raises(BadRequestError) as caught:
         await _adapter(kind).chat(_request())
     assert len(str(caught.value)) < 500  # the body's text is cut, not echoed whole
+
+
+async def test_token_counts_past_what_the_ledger_holds_are_unknown_not_stored(upstream):
+    upstream["body"] = json.dumps(
+        {
+            "id": "x",
+            "model": "some-model",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi"}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 10**15, "completion_tokens": 1e300},
+        }
+    ).encode()
+    result = await _adapter("openai").chat(_request())
+    assert result.text == "Hi"
+    # Neither fits the ledger's integer columns: stored they would fail the row's INSERT.
+    assert result.usage.input_tokens is None and result.usage.output_tokens is None
+
+
+@pytest.mark.parametrize("kind", ADAPTERS)
+async def test_control_characters_in_an_error_body_never_reach_the_message(upstream, kind):
+    upstream["status"], upstream["body"] = 400, b"bad\x00 input\x07 here"  # a plain-text error page
+    with pytest.raises(BadRequestError) as caught:
+        await _adapter(kind).chat(_request())
+    assert "\x00" not in str(caught.value) and "\x07" not in str(caught.value)
+    assert "bad input here" in str(caught.value)
