@@ -282,9 +282,12 @@ class AnthropicAdapter(BaseAdapter):
         client = get_client()
         headers = self._headers()
         response = await send_with_retries(
-            lambda: client.get(url, params=params, headers=headers, timeout=DEFAULT_TIMEOUT),
+            lambda: client.send(
+                client.build_request("GET", url, params=params, headers=headers, timeout=DEFAULT_TIMEOUT), stream=True
+            ),
             provider=self.provider_name,
             secrets=(self.api_key,),
+            read_body=True,
         )
         return self._json_object(response)
 
@@ -292,9 +295,12 @@ class AnthropicAdapter(BaseAdapter):
         client = get_client()
         url, headers, content = self._url(path), self._headers(), _encode(body)
         response = await send_with_retries(
-            lambda: client.post(url, content=content, headers=headers, timeout=DEFAULT_TIMEOUT),
+            lambda: client.send(
+                client.build_request("POST", url, content=content, headers=headers, timeout=DEFAULT_TIMEOUT), stream=True
+            ),
             provider=self.provider_name,
             secrets=(self.api_key,),
+            read_body=True,
         )
         return self._json_object(response)
 

@@ -529,9 +529,12 @@ class GeminiAdapter(BaseAdapter):
         client = get_client()
         headers = self._headers()
         response = await send_with_retries(
-            lambda: client.get(url, params=params, headers=headers, timeout=DEFAULT_TIMEOUT),
+            lambda: client.send(
+                client.build_request("GET", url, params=params, headers=headers, timeout=DEFAULT_TIMEOUT), stream=True
+            ),
             provider=self.provider_name,
             secrets=(self.api_key,),
+            read_body=True,
         )
         return self._json_object(response)
 
@@ -544,10 +547,13 @@ class GeminiAdapter(BaseAdapter):
         headers, content = self._headers(), _encode(body)
         timeout = MEDIA_TIMEOUT if media else DEFAULT_TIMEOUT
         response = await send_with_retries(
-            lambda: client.post(url, content=content, headers=headers, timeout=timeout),
+            lambda: client.send(
+                client.build_request("POST", url, content=content, headers=headers, timeout=timeout), stream=True
+            ),
             provider=self.provider_name,
             secrets=(self.api_key,),
             media=media,
+            read_body=True,
         )
         return self._json_object(response)
 

@@ -21,9 +21,13 @@ What lives here, and how adapters use it:
                               stream=True),
           provider=self.provider_name, secrets=(self.api_key,), media=False)
 
-  It returns only a 2xx response (for ``stream=True`` the body is still open: close it with
-  ``await response.aclose()`` in a ``finally``) and raises the mapped error otherwise. The
-  callable must build a fresh request (or reuse one whose body is bytes) on every call.
+  It returns only a 2xx response (the body still open: close it with ``await
+  response.aclose()`` in a ``finally``) and raises the mapped error otherwise. The callable
+  must build a fresh request (or reuse one whose body is bytes) on every call.
+* **Bounded reads**: always send with ``stream=True``, so no body is read before it is
+  checked. Error bodies are read up to :data:`MAX_ERROR_BODY_BYTES`; pass ``read_body=True``
+  for a non-streamed answer and the 2xx body is read up to :data:`MAX_RESPONSE_BODY_BYTES`
+  (a larger one is a :class:`MalformedResponseError`) and returned read and closed.
 * **Auth**: :func:`auth_headers_and_params` turns a provider's ``auth`` config and key into
   headers and query params.
 """
@@ -103,6 +107,10 @@ RETRY_AFTER_CAP = 20.0
 # Error bodies are read into memory to build a message; a hostile or broken server must not
 # be able to make us buffer an unbounded body.
 MAX_ERROR_BODY_BYTES = 256 * 1024
+# A successful non-streamed answer is read whole, but never past this: generous enough for
+# base64 images and synthesized audio, small enough that a hostile server cannot exhaust a
+# worker's memory. Read while it arrives (requests are sent with ``stream=True``).
+MAX_RESPONSE_BODY_BYTES = 64 * 1024 * 1024
 PROVIDER_MESSAGE_MAX_CHARS = 300
 
 USER_AGENT = "aiadmin/0.1"
@@ -626,11 +634,8 @@ def backoff_delay(attempt: int, *, jitter: Callable[[], float] = random.random) 
 
 
 async def read_body_capped(response: httpx.Response, *, limit: int = MAX_ERROR_BODY_BYTES) -> bytes:
-    """Read at most ``limit`` bytes of a (possibly streamed) response, then close it."""
-    try:
-        return response.content[:limit]
-    except httpx.ResponseNotRead:
-        pass
+    """Read at most ``limit`` bytes of a streamed response (about one network chunk more is
+    pulled, never the rest), then close it. For error bodies: a partial body is still useful."""
     chunks: list[bytes] = []
     size = 0
     byte_iterator = response.aiter_bytes()
@@ -648,12 +653,50 @@ async def read_body_capped(response: httpx.Response, *, limit: int = MAX_ERROR_B
     return b"".join(chunks)[:limit]
 
 
+async def read_response(
+    response: httpx.Response,
+    *,
+    provider: str | None,
+    secrets: Iterable[str | None] = (),
+    media: bool = False,
+) -> httpx.Response:
+    """The streamed 2xx ``response`` read whole, refusing a body over
+    :data:`MAX_RESPONSE_BODY_BYTES` as soon as it gets there; returned read and closed."""
+    limit = MAX_RESPONSE_BODY_BYTES
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise MalformedResponseError(
+                    f"The provider's answer is larger than {limit // (1024 * 1024)} MB, the most "
+                    "accepted; it was not read.",
+                    provider=provider,
+                )
+            chunks.append(chunk)
+    except httpx.HTTPError as err:
+        raise exception_from_transport_error(err, provider=provider, secrets=secrets, media=media) from err
+    finally:
+        await response.aclose()
+    # The bytes are already decoded, so the copy must not claim a content encoding.
+    headers = [(name, value) for name, value in response.headers.multi_items() if name.lower() not in _BODY_FRAMING]
+    return httpx.Response(
+        response.status_code, headers=headers, content=b"".join(chunks), request=response.request,
+        extensions=response.extensions,
+    )
+
+
+_BODY_FRAMING = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+
 async def send_with_retries(
     send: Callable[[], Awaitable[httpx.Response]],
     *,
     provider: str | None,
     secrets: Iterable[str | None] = (),
     media: bool = False,
+    read_body: bool = False,
     max_retries: int = MAX_RETRIES,
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     jitter: Callable[[], float] = random.random,
@@ -671,8 +714,9 @@ async def send_with_retries(
     waits use exponential backoff with full jitter. ``sleep`` and ``jitter`` are injectable
     for tests.
 
-    Works with ``client.send(request, stream=True)``: an error response's body is read
-    (capped) and closed before mapping; a successful response is returned open.
+    ``send`` must use ``client.send(request, stream=True)``: an error response's body is read
+    (capped) and closed before mapping; a successful response is returned open, or, with
+    ``read_body=True``, read with :func:`read_response` (capped) and closed.
     """
     secrets = tuple(secrets)
     attempt = 0
@@ -689,6 +733,8 @@ async def send_with_retries(
             reason = type(err).__name__
         else:
             if 200 <= response.status_code < 300:
+                if read_body:
+                    return await read_response(response, provider=provider, secrets=secrets, media=media)
                 return response
             body = await read_body_capped(response)
             error = error_from_response(

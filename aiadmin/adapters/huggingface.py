@@ -191,10 +191,13 @@ class HuggingFaceAdapter(OpenAIAdapter):
 
         def send() -> Any:
             return client.send(
-                client.build_request(method, target, headers=all_headers, timeout=timeout, **content)
+                client.build_request(method, target, headers=all_headers, timeout=timeout, **content),
+                stream=True,  # bodies are read capped, never whole first
             )
 
-        return await send_with_retries(send, provider=self.provider_name, secrets=self._secrets, media=media)
+        return await send_with_retries(
+            send, provider=self.provider_name, secrets=self._secrets, media=media, read_body=True
+        )
 
     def _payload(self, response: httpx.Response) -> Any:
         try:

@@ -547,9 +547,11 @@ class OpenAIAdapter(BaseAdapter):
 
         def send() -> Any:
             request = client.build_request(method, target, headers=headers, timeout=timeout, **content)
-            return client.send(request, stream=stream)
+            return client.send(request, stream=True)  # bodies are read capped, never whole first
 
-        return await send_with_retries(send, provider=self.provider_name, secrets=self._secrets, media=media)
+        return await send_with_retries(
+            send, provider=self.provider_name, secrets=self._secrets, media=media, read_body=not stream
+        )
 
     async def _get_json(self, url: str) -> Any:
         return self._json_payload(await self._send("GET", url, timeout=DEFAULT_TIMEOUT))
