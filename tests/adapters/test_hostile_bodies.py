@@ -154,3 +154,17 @@ async def test_control_characters_in_an_error_body_never_reach_the_message(upstr
         await _adapter(kind).chat(_request())
     assert "\x00" not in str(caught.value) and "\x07" not in str(caught.value)
     assert "bad input here" in str(caught.value)
+
+
+async def test_hostile_prices_in_a_model_list_are_unknown_not_a_crash(upstream):
+    upstream["body"] = json.dumps(
+        {
+            "data": [
+                {"id": "nan-model", "name": "NaN", "pricing": {"prompt": "NaN", "completion": "sNaN"}},
+                {"id": "huge-model", "name": "Huge", "pricing": {"prompt": "1e999999", "completion": "Infinity"}},
+            ]
+        }
+    ).encode()
+    models = {model.id: model for model in await _adapter("openai").list_models()}
+    assert set(models) == {"nan-model", "huge-model"}
+    assert all(model.pricing_input is None and model.pricing_output is None for model in models.values())
