@@ -30,9 +30,16 @@ class ChatRequest:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-# The most a ledger column holds (a 32-bit PositiveIntegerField); a count above it, below 0
-# or not a whole number is not a real count, so it is kept as unknown rather than stored.
+# The most a token-count column holds (a 32-bit PositiveIntegerField); a count above it,
+# below 0 or not a whole number is not a real count: kept as unknown rather than stored.
 MAX_TOKEN_COUNT = 2_147_483_647
+
+
+def _counts_in_range(instance: Any, *names: str) -> None:
+    for name in names:
+        value = getattr(instance, name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TOKEN_COUNT):
+            object.__setattr__(instance, name, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +48,7 @@ class Usage:
     output_tokens: int | None = None
 
     def __post_init__(self) -> None:
-        for name in ("input_tokens", "output_tokens"):
-            value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TOKEN_COUNT):
-                object.__setattr__(self, name, None)
+        _counts_in_range(self, "input_tokens", "output_tokens")
 
     @property
     def total_tokens(self) -> int | None:
@@ -128,6 +132,9 @@ class ModelInfo:
     pricing_input: Decimal | None = None
     pricing_output: Decimal | None = None
     context_window: int | None = None
+
+    def __post_init__(self) -> None:
+        _counts_in_range(self, "context_window")
 
 
 @dataclass(frozen=True, slots=True)

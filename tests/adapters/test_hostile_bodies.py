@@ -168,3 +168,9 @@ async def test_hostile_prices_in_a_model_list_are_unknown_not_a_crash(upstream):
     models = {model.id: model for model in await _adapter("openai").list_models()}
     assert set(models) == {"nan-model", "huge-model"}
     assert all(model.pricing_input is None and model.pricing_output is None for model in models.values())
+
+
+async def test_a_context_window_past_what_the_column_holds_is_unknown(upstream):
+    upstream["body"] = json.dumps({"data": [{"id": "big", "context_length": 10**20}, {"id": "float", "context_length": 1e300}]}).encode()
+    models = await _adapter("openai").list_models()
+    assert [model.context_window for model in models] == [None, None]
