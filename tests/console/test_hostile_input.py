@@ -71,3 +71,45 @@ async def test_a_deep_history_sent_as_json_text_is_a_form_error(superuser, sandb
     response = await _post(superuser, CHAT, data=body, content_type="application/json")
     assert response.status_code == 400
     assert json.loads(response.content)["field"] == "history"
+
+
+@pytest.fixture
+def hostile_upstream(make_provider):
+    """An OpenAI-style provider whose stream carries ``state["data"]`` as one event."""
+    import httpx
+
+    from aiadmin.adapters import http as transport
+    from aiadmin.providers.models import AIModel
+
+    state = {"data": b""}
+
+    def handler(request):
+        body = b"data: " + state["data"] + b"\n\ndata: [DONE]\n\n"
+        return httpx.Response(200, content=body, headers={"content-type": "text/event-stream"})
+
+    provider = make_provider(adapter="openai", api_base_url="https://api.hostile.example/v1", shared_api_key="sk-hostile-000000000001")
+    AIModel.objects.create(provider=provider, capability="chat", model_id="m", is_active=True)
+    transport.set_transport_for_tests(httpx.MockTransport(handler))
+    yield provider, state
+    transport.set_transport_for_tests(None)
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b'{"choices": [{"index": 0, "delta": {"content": "\\ud800"}}]}', "lone surrogate"),
+        (b'{"choices": [{"index": 0, "delta": {"content": "a\\u0000b"}}]}', "null character"),
+        (b"[" * 100_000, "nested more than"),
+    ],
+)
+async def test_a_hostile_upstream_stream_is_a_clear_error_event_not_something_went_wrong(superuser, hostile_upstream, data, reason):
+    provider, state = hostile_upstream
+    state["data"] = data
+    body = json.dumps({"message": "hi", "model": f"{provider.slug}::m"}).encode()
+    response = await _post(superuser, CHAT, data=body, content_type="application/json")
+    assert response.status_code == 200
+    frames = b"".join([chunk async for chunk in response.streaming_content]).decode().strip().split("\n\n")
+    event, data_line = frames[-1].split("\n")
+    payload = json.loads(data_line[len("data: "):])
+    assert event == "event: error" and payload["kind"] == "malformed"
+    assert reason in payload["message"] and "Something went wrong" not in payload["message"]
