@@ -282,11 +282,13 @@ class AnthropicAdapter(BaseAdapter):
         client = get_client()
         headers = self._headers()
         response = await send_with_retries(
-            lambda: client.get(
-                url, params=params, headers=headers, timeout=DEFAULT_TIMEOUT, extensions=self.network_policy
+            lambda: client.send(
+                client.build_request("GET", url, params=params, headers=headers, timeout=DEFAULT_TIMEOUT, extensions=self.network_policy),
+                stream=True
             ),
             provider=self.provider_name,
             secrets=(self.api_key,),
+            read_body=True,
         )
         return self._json_object(response)
 
@@ -294,11 +296,13 @@ class AnthropicAdapter(BaseAdapter):
         client = get_client()
         url, headers, content = self._url(path), self._headers(), _encode(body)
         response = await send_with_retries(
-            lambda: client.post(
-                url, content=content, headers=headers, timeout=DEFAULT_TIMEOUT, extensions=self.network_policy
+            lambda: client.send(
+                client.build_request("POST", url, content=content, headers=headers, timeout=DEFAULT_TIMEOUT, extensions=self.network_policy),
+                stream=True
             ),
             provider=self.provider_name,
             secrets=(self.api_key,),
+            read_body=True,
         )
         return self._json_object(response)
 

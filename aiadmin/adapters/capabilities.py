@@ -73,18 +73,23 @@ def apply_capability_rules(
 PER_MILLION = Decimal(1_000_000)
 
 
+# No real model costs more per million tokens; a larger (or NaN, infinite) price from a model
+# list is a broken value, and the ledger's price columns (14 digits, 6 decimals) cannot hold it.
+MAX_PRICE_PER_MILLION = Decimal(1_000_000)
+
+
 def price_per_million(per_token: Any) -> Decimal | None:
-    """A per-token price (string or number) as a price per million tokens; None if unknown or
-    variable (OpenRouter uses "-1" for variable pricing)."""
-    if per_token is None or per_token == "":
+    """A per-token price (string or number) as a price per million tokens; None if unknown,
+    variable (OpenRouter uses "-1" for variable pricing) or out of range."""
+    if per_token is None or per_token == "" or isinstance(per_token, bool):
         return None
     try:
-        value = Decimal(str(per_token))
-    except InvalidOperation:
+        value = Decimal(str(per_token)) * PER_MILLION
+        if not value.is_finite() or not 0 <= value <= MAX_PRICE_PER_MILLION:
+            return None
+    except ArithmeticError:  # InvalidOperation, Overflow (a 1e999999 exponent)
         return None
-    if value < 0:
-        return None
-    return (value * PER_MILLION).normalize()
+    return value.quantize(Decimal("0.000001")).normalize()
 
 
 def is_free_pricing(pricing: Mapping[str, Any] | None, model_id: str = "") -> bool:

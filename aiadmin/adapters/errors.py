@@ -115,6 +115,14 @@ class MalformedResponseError(AIAdminError):
     default_message = "The provider sent a response that could not be understood."
 
 
+class StreamLimitError(AIAdminError):
+    """A streamed answer went past the size or duration one stream may have (the settings
+    ``AIADMIN_STREAM_MAX_CHARS`` and ``AIADMIN_STREAM_MAX_SECONDS``) and was stopped."""
+
+    kind = "stream_limit"
+    default_message = "The answer went past the longest stream allowed and was stopped."
+
+
 class LimitExceededError(AIAdminError):
     kind = "limit"
     default_message = "The monthly request limit for this provider has been reached."

@@ -530,11 +530,13 @@ class GeminiAdapter(BaseAdapter):
         client = get_client()
         headers = self._headers()
         response = await send_with_retries(
-            lambda: client.get(
-                url, params=params, headers=headers, timeout=DEFAULT_TIMEOUT, extensions=self.network_policy
+            lambda: client.send(
+                client.build_request("GET", url, params=params, headers=headers, timeout=DEFAULT_TIMEOUT, extensions=self.network_policy),
+                stream=True
             ),
             provider=self.provider_name,
             secrets=(self.api_key,),
+            read_body=True,
         )
         return self._json_object(response)
 
@@ -547,12 +549,14 @@ class GeminiAdapter(BaseAdapter):
         headers, content = self._headers(), _encode(body)
         timeout = MEDIA_TIMEOUT if media else DEFAULT_TIMEOUT
         response = await send_with_retries(
-            lambda: client.post(
-                url, content=content, headers=headers, timeout=timeout, extensions=self.network_policy
+            lambda: client.send(
+                client.build_request("POST", url, content=content, headers=headers, timeout=timeout, extensions=self.network_policy),
+                stream=True
             ),
             provider=self.provider_name,
             secrets=(self.api_key,),
             media=media,
+            read_body=True,
         )
         return self._json_object(response)
 

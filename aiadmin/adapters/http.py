@@ -21,9 +21,13 @@ What lives here, and how adapters use it:
                               stream=True),
           provider=self.provider_name, secrets=(self.api_key,), media=False)
 
-  It returns only a 2xx response (for ``stream=True`` the body is still open: close it with
-  ``await response.aclose()`` in a ``finally``) and raises the mapped error otherwise. The
-  callable must build a fresh request (or reuse one whose body is bytes) on every call.
+  It returns only a 2xx response (the body still open: close it with ``await
+  response.aclose()`` in a ``finally``) and raises the mapped error otherwise. The callable
+  must build a fresh request (or reuse one whose body is bytes) on every call.
+* **Bounded reads**: always send with ``stream=True``, so no body is read before it is
+  checked. Error bodies are read up to :data:`MAX_ERROR_BODY_BYTES`; pass ``read_body=True``
+  for a non-streamed answer and the 2xx body is read up to :data:`MAX_RESPONSE_BODY_BYTES`
+  (a larger one is a :class:`MalformedResponseError`) and returned read and closed.
 * **Address policy**: every request passes ``extensions=self.network_policy``
   (:attr:`BaseAdapter.network_policy`, from the provider's ``allow_private_network``); the
   shared transport resolves each new connection's host once, refuses non-public addresses
@@ -38,7 +42,6 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import json
 import logging
 import random
 import re
@@ -68,6 +71,8 @@ from .errors import (
     redact,
 )
 from .pool import ShardedTransport
+from .safejson import UnsafeJSONError
+from .safejson import loads as json_loads
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +113,10 @@ RETRY_AFTER_CAP = 20.0
 # Error bodies are read into memory to build a message; a hostile or broken server must not
 # be able to make us buffer an unbounded body.
 MAX_ERROR_BODY_BYTES = 256 * 1024
+# A successful non-streamed answer is read whole, but never past this: generous enough for
+# base64 images and synthesized audio, small enough that a hostile server cannot exhaust a
+# worker's memory. Read while it arrives (requests are sent with ``stream=True``).
+MAX_RESPONSE_BODY_BYTES = 64 * 1024 * 1024
 PROVIDER_MESSAGE_MAX_CHARS = 300
 
 USER_AGENT = "aiadmin/0.1"
@@ -320,9 +329,9 @@ def parse_body(body: bytes | str | Mapping[str, Any] | list[Any] | None) -> Any:
     stripped = text.strip()
     if stripped[:1] in ("{", "["):
         try:
-            return json.loads(stripped)
-        except ValueError:
-            pass
+            return json_loads(stripped)
+        except UnsafeJSONError:
+            pass  # shown as text: the status still decides the error class
     return text
 
 
@@ -395,6 +404,8 @@ def _str_or_none(value: Any) -> str | None:
 
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
+# Control characters (NUL above all: PostgreSQL text refuses it) never reach a message.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _plain_text(text: str) -> str:
@@ -483,7 +494,7 @@ def _provider_detail(info: ProviderErrorInfo, secrets: Iterable[str | None]) -> 
     if not info.message:
         return None
     # Redact before truncating: a cut would leave part of a key that no longer matches.
-    text = _SPACE.sub(" ", redact(info.message, *secrets)).strip()
+    text = _SPACE.sub(" ", _CONTROL.sub("", redact(info.message, *secrets))).strip()
     if len(text) > PROVIDER_MESSAGE_MAX_CHARS:
         text = text[: PROVIDER_MESSAGE_MAX_CHARS - 1].rstrip() + "…"
     return text or None
@@ -629,11 +640,8 @@ def backoff_delay(attempt: int, *, jitter: Callable[[], float] = random.random) 
 
 
 async def read_body_capped(response: httpx.Response, *, limit: int = MAX_ERROR_BODY_BYTES) -> bytes:
-    """Read at most ``limit`` bytes of a (possibly streamed) response, then close it."""
-    try:
-        return response.content[:limit]
-    except httpx.ResponseNotRead:
-        pass
+    """Read at most ``limit`` bytes of a streamed response (about one network chunk more is
+    pulled, never the rest), then close it. For error bodies: a partial body is still useful."""
     chunks: list[bytes] = []
     size = 0
     byte_iterator = response.aiter_bytes()
@@ -651,12 +659,50 @@ async def read_body_capped(response: httpx.Response, *, limit: int = MAX_ERROR_B
     return b"".join(chunks)[:limit]
 
 
+async def read_response(
+    response: httpx.Response,
+    *,
+    provider: str | None,
+    secrets: Iterable[str | None] = (),
+    media: bool = False,
+) -> httpx.Response:
+    """The streamed 2xx ``response`` read whole, refusing a body over
+    :data:`MAX_RESPONSE_BODY_BYTES` as soon as it gets there; returned read and closed."""
+    limit = MAX_RESPONSE_BODY_BYTES
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise MalformedResponseError(
+                    f"The provider's answer is larger than {limit // (1024 * 1024)} MB, the most "
+                    "accepted; it was not read.",
+                    provider=provider,
+                )
+            chunks.append(chunk)
+    except httpx.HTTPError as err:
+        raise exception_from_transport_error(err, provider=provider, secrets=secrets, media=media) from err
+    finally:
+        await response.aclose()
+    # The bytes are already decoded, so the copy must not claim a content encoding.
+    headers = [(name, value) for name, value in response.headers.multi_items() if name.lower() not in _BODY_FRAMING]
+    return httpx.Response(
+        response.status_code, headers=headers, content=b"".join(chunks), request=response.request,
+        extensions=response.extensions,
+    )
+
+
+_BODY_FRAMING = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+
 async def send_with_retries(
     send: Callable[[], Awaitable[httpx.Response]],
     *,
     provider: str | None,
     secrets: Iterable[str | None] = (),
     media: bool = False,
+    read_body: bool = False,
     max_retries: int = MAX_RETRIES,
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     jitter: Callable[[], float] = random.random,
@@ -674,8 +720,9 @@ async def send_with_retries(
     waits use exponential backoff with full jitter. ``sleep`` and ``jitter`` are injectable
     for tests.
 
-    Works with ``client.send(request, stream=True)``: an error response's body is read
-    (capped) and closed before mapping; a successful response is returned open.
+    ``send`` must use ``client.send(request, stream=True)``: an error response's body is read
+    (capped) and closed before mapping; a successful response is returned open, or, with
+    ``read_body=True``, read with :func:`read_response` (capped) and closed.
     """
     secrets = tuple(secrets)
     attempt = 0
@@ -698,6 +745,8 @@ async def send_with_retries(
             reason = type(err).__name__
         else:
             if 200 <= response.status_code < 300:
+                if read_body:
+                    return await read_response(response, provider=provider, secrets=secrets, media=media)
                 return response
             body = await read_body_capped(response)
             error = error_from_response(
@@ -768,9 +817,9 @@ def auth_headers_and_params(
 def json_object(response: httpx.Response, *, provider: str | None) -> dict[str, Any]:
     """The response body as a JSON object, or :class:`MalformedResponseError`."""
     try:
-        payload = response.json()
-    except ValueError as err:
-        raise MalformedResponseError("The provider's answer is not valid JSON.", provider=provider) from err
+        payload = json_loads(response.content)
+    except UnsafeJSONError as err:
+        raise MalformedResponseError(f"The provider's answer is unusable JSON: {err}.", provider=provider) from err
     if not isinstance(payload, dict):
         raise MalformedResponseError("The provider's answer is not a JSON object.", provider=provider)
     return payload

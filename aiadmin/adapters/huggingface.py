@@ -50,6 +50,8 @@ from .http import (
     url_origin,
 )
 from .openai import OpenAIAdapter
+from .safejson import UnsafeJSONError
+from .safejson import loads as json_loads
 from .sse import error_from_body
 from .types import (
     GeneratedAudio,
@@ -193,17 +195,21 @@ class HuggingFaceAdapter(OpenAIAdapter):
             return client.send(
                 client.build_request(
                     method, target, headers=all_headers, timeout=timeout, extensions=self.network_policy, **content
-                )
+                ),
+                stream=True,  # bodies are read capped, never whole first
             )
 
-        return await send_with_retries(send, provider=self.provider_name, secrets=self._secrets, media=media)
+        return await send_with_retries(
+            send, provider=self.provider_name, secrets=self._secrets, media=media, read_body=True
+        )
 
     def _payload(self, response: httpx.Response) -> Any:
         try:
-            payload = response.json()
-        except ValueError as err:
+            payload = json_loads(response.content)
+        except UnsafeJSONError as err:
             raise MalformedResponseError(
-                "Hugging Face answered with something that is not JSON. Check the base URL and hub URL.",
+                f"Hugging Face answered with something that is not usable JSON ({err}). Check the "
+                "base URL and hub URL.",
                 provider=self.provider_name,
             ) from err
         error = error_from_body(payload, provider=self.provider_name, secrets=self._secrets)

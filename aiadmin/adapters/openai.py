@@ -110,6 +110,8 @@ from .http import (
     url_origin,
 )
 from .parameter_rules import MAX_TOKENS_PARAMS, ModelParameters, ParameterRulesError, model_parameters
+from .safejson import UnsafeJSONError
+from .safejson import loads as json_loads
 from .sse import SSEEvent, StreamEndedEarly, aiter_sse, error_from_body, event_payload, event_stream_headers, is_done
 from .types import (
     ChatChunk,
@@ -635,20 +637,22 @@ class OpenAIAdapter(BaseAdapter):
             request = client.build_request(
                 method, target, headers=sent_headers, timeout=timeout, extensions=self.network_policy, **content
             )
-            return client.send(request, stream=stream)
+            return client.send(request, stream=True)  # bodies are read capped, never whole first
 
-        return await send_with_retries(send, provider=self.provider_name, secrets=self._secrets, media=media)
+        return await send_with_retries(
+            send, provider=self.provider_name, secrets=self._secrets, media=media, read_body=not stream
+        )
 
     async def _get_json(self, url: str) -> Any:
         return self._json_payload(await self._send("GET", url, timeout=DEFAULT_TIMEOUT))
 
     def _json_payload(self, response: httpx.Response) -> Any:
         try:
-            payload = response.json()
-        except ValueError as err:
+            payload = json_loads(response.content)
+        except UnsafeJSONError as err:
             raise self._malformed(
-                "The provider answered with something that is not JSON. Check the base URL "
-                "(it usually ends in /v1)."
+                f"The provider answered with something that is not usable JSON ({err}). Check "
+                "the base URL (it usually ends in /v1)."
             ) from err
         error = error_from_body(payload, provider=self.provider_name, secrets=self._secrets)
         if error is not None:

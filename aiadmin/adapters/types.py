@@ -30,10 +30,25 @@ class ChatRequest:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+# The most a token-count column holds (a 32-bit PositiveIntegerField); a count above it,
+# below 0 or not a whole number is not a real count: kept as unknown rather than stored.
+MAX_TOKEN_COUNT = 2_147_483_647
+
+
+def _counts_in_range(instance: Any, *names: str) -> None:
+    for name in names:
+        value = getattr(instance, name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TOKEN_COUNT):
+            object.__setattr__(instance, name, None)
+
+
 @dataclass(frozen=True, slots=True)
 class Usage:
     input_tokens: int | None = None
     output_tokens: int | None = None
+
+    def __post_init__(self) -> None:
+        _counts_in_range(self, "input_tokens", "output_tokens")
 
     @property
     def total_tokens(self) -> int | None:
@@ -123,6 +138,9 @@ class ModelInfo:
     # Capabilities the list's metadata names but this adapter cannot call, each with the reason
     # the browser shows (e.g. OpenRouter chat models that answer in audio).
     not_callable: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        _counts_in_range(self, "context_window")
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,8 @@ from typing import Any
 
 from django.http import HttpResponse, HttpResponseNotAllowed, JsonResponse, StreamingHttpResponse
 
-from aiadmin.adapters.errors import AIAdminError, redact
+from aiadmin.adapters import safejson
+from aiadmin.adapters.errors import AIAdminError, StreamLimitError, redact
 from aiadmin.unified import StreamSummary
 
 from .picker import ChoiceError, choice_resolve
@@ -24,6 +25,10 @@ from .picker import ChoiceError, choice_resolve
 logger = logging.getLogger(__name__)
 
 UNEXPECTED = "Something went wrong on the server; the error was logged. Try again."
+# The most answer text one playground stream keeps for its final rendering (Markdown to HTML,
+# the article parse). The service caps streams too (AIADMIN_STREAM_MAX_CHARS), but a page
+# must stay bounded whatever that setting is.
+MAX_RENDERED_CHARS = 500_000
 
 
 def sse_event(event: str, data: Mapping[str, Any]) -> bytes:
@@ -50,8 +55,11 @@ def summary_metrics(summary: StreamSummary | None) -> dict[str, Any]:
 async def sse_stream(
     source: AsyncIterator[str | StreamSummary], finish: Callable[[str], Mapping[str, Any]]
 ) -> AsyncIterator[bytes]:
-    """``finish(full_text)`` adds the page-specific fields (sanitized HTML...) to ``done``."""
+    """``finish(full_text)`` adds the page-specific fields (sanitized HTML...) to ``done``.
+    An answer longer than :data:`MAX_RENDERED_CHARS` is stopped (its source closed, so the
+    service records the turn as cancelled) with an ``error`` event."""
     parts: list[str] = []
+    kept = 0
     summary: StreamSummary | None = None
     try:
         async with contextlib.aclosing(source) as stream:
@@ -59,6 +67,12 @@ async def sse_stream(
                 if isinstance(item, StreamSummary):
                     summary = item
                 elif item:
+                    kept += len(item)
+                    if kept > MAX_RENDERED_CHARS:
+                        raise StreamLimitError(
+                            f"The answer passed {MAX_RENDERED_CHARS:,} characters, the most the "
+                            "playground shows, and was stopped."
+                        )
                     parts.append(item)
                     yield sse_event("token", {"text": item})
         yield sse_event("done", {**summary_metrics(summary), **finish("".join(parts))})
@@ -87,18 +101,18 @@ def payload_read(request) -> dict[str, Any]:
     """The posted values, from a JSON body (the playground scripts) or a form post."""
     if request.content_type == "application/json":
         try:
-            data = json.loads(request.body or b"{}")
-        except (ValueError, UnicodeDecodeError) as err:
-            raise ValueError("The request body is not valid JSON.") from err
+            data = safejson.loads(request.body or b"{}")
+        except safejson.UnsafeJSONError as err:
+            raise ValueError(f"The request body is not usable JSON: {err}.") from err
         if not isinstance(data, dict):
             raise ValueError("The request body must be a JSON object.")
         return data
     data = {key: request.POST.get(key) for key in request.POST}
     if isinstance(data.get("history"), str):  # a form post carries the history as JSON text
         try:
-            data["history"] = json.loads(data["history"] or "[]")
-        except ValueError as err:
-            raise ValueError("The conversation history is not valid JSON.") from err
+            data["history"] = safejson.loads(data["history"] or "[]")
+        except safejson.UnsafeJSONError as err:
+            raise ValueError(f"The conversation history is not usable JSON: {err}.") from err
     return data
 
 

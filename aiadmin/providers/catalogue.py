@@ -8,7 +8,6 @@ sort order and sharing policy are set when a provider is created and never again
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import Any
 
 from django.db import transaction
 
+from aiadmin.adapters import safejson
 from aiadmin.adapters.types import CAPABILITIES
 from aiadmin.adapters.urlguard import base_url_save_problem
 
@@ -68,11 +68,11 @@ class ImportReport:
 def catalogue_load(*, path: Path = CATALOGUE_PATH) -> list[dict[str, Any]]:
     """Read and validate a catalogue file; every problem is reported, with slug and field."""
     try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        raw = safejson.loads(Path(path).read_bytes())
     except FileNotFoundError as err:
         raise CatalogueError([f"{path}: file not found"]) from err
-    except json.JSONDecodeError as err:
-        raise CatalogueError([f"{path}: not valid JSON ({err.msg} at line {err.lineno})"]) from err
+    except safejson.UnsafeJSONError as err:
+        raise CatalogueError([f"{path}: {err}"]) from err
     entries = raw.get("providers") if isinstance(raw, dict) else raw
     if not isinstance(entries, list):
         raise CatalogueError([f"{path}: expected a list of providers (or an object with 'providers')"])

@@ -11,9 +11,15 @@ Every plaintext that passes through here (encrypted to be stored, or revealed) i
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from aiadmin import encryption
+from aiadmin.adapters.safejson import SafeJSONDecoder
 from aiadmin.known_secrets import redact_from_logs
 
 
@@ -103,3 +109,38 @@ class EncryptedSecretsMixin:
             return mask_secret(self.reveal_secret(field_name))
         except encryption.SecretDecryptionError:
             return "set, but cannot be decrypted with the configured keys"
+
+
+class SafeJSONFormField(forms.JSONField):
+    """A JSON form field that refuses what :mod:`aiadmin.adapters.safejson` refuses and says
+    why; the text the admin typed stays in the field (Django's JSONField keeps invalid input)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("decoder", SafeJSONDecoder)
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> Any:
+        try:
+            return super().to_python(value)
+        except ValidationError as error:
+            if not isinstance(value, str):
+                raise
+            try:
+                json.loads(value, cls=self.decoder)
+            except json.JSONDecodeError as reason:
+                raise ValidationError(
+                    "Enter valid JSON: %(reason)s.", code="invalid", params={"reason": reason.msg, "value": value}
+                ) from None
+            raise error
+
+
+class SafeJSONField(models.JSONField):
+    """``models.JSONField`` decoding with the safe decoder, in forms and when loading a row (a
+    stored value it refuses loads as its raw text, as Django does for any undecodable value)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("decoder", SafeJSONDecoder)
+        super().__init__(*args, **kwargs)
+
+    def formfield(self, **kwargs: Any) -> Any:
+        return super().formfield(**{"form_class": SafeJSONFormField, **kwargs})

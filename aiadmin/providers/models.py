@@ -11,7 +11,7 @@ from django.utils import timezone
 from aiadmin.adapters.registry import registry
 from aiadmin.adapters.types import CAPABILITIES
 
-from .fields import Ciphertext, EncryptedSecretField, EncryptedSecretsMixin
+from .fields import Ciphertext, EncryptedSecretField, EncryptedSecretsMixin, SafeJSONField
 from .schema import capability_flag, provider_broken_reason
 
 CAPABILITY_CHOICES = [(capability, capability.title()) for capability in CAPABILITIES]
@@ -28,8 +28,8 @@ class AIProvider(EncryptedSecretsMixin, models.Model):
     website = models.URLField(max_length=500, blank=True)
     docs_url = models.URLField("docs URL", max_length=500, blank=True)
     key_url = models.URLField("key URL", max_length=500, blank=True, help_text="Where to get an API key.")
-    capabilities = models.JSONField(default=dict, blank=True)
-    config = models.JSONField(default=dict, blank=True)
+    capabilities = SafeJSONField(default=dict, blank=True)
+    config = SafeJSONField(default=dict, blank=True)
     shared_api_key = EncryptedSecretField()
     allow_personal_keys = models.BooleanField(default=True)
     allow_shared_for_normal_admins = models.BooleanField(
@@ -43,7 +43,7 @@ class AIProvider(EncryptedSecretsMixin, models.Model):
     key_validation_ok = models.BooleanField(null=True, blank=True)
     key_validation_message = models.CharField(max_length=500, blank=True)
     # The catalogue values last imported, so a re-import can tell admin edits from its own.
-    catalogue_data = models.JSONField(default=dict, blank=True, editable=False)
+    catalogue_data = SafeJSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -116,7 +116,7 @@ class AIModel(models.Model):
         max_digits=14, decimal_places=6, null=True, blank=True, help_text="Per million output tokens."
     )
     context_window = models.PositiveIntegerField(null=True, blank=True)
-    config = models.JSONField(default=dict, blank=True)
+    config = SafeJSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=False)
     total_requests = models.PositiveBigIntegerField(default=0)
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -158,7 +158,7 @@ class AdminProviderSettings(EncryptedSecretsMixin, models.Model):
         "use the shared key", default=False, help_text="Use the organisation's key even if a personal key is set."
     )
     # Optional personal preference per capability: {"chat": "model-id", ...}.
-    preferred_models = models.JSONField(default=dict, blank=True)
+    preferred_models = SafeJSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=True)
     total_requests = models.PositiveBigIntegerField(default=0)
     last_used_at = models.DateTimeField(null=True, blank=True)

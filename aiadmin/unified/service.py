@@ -43,6 +43,7 @@ from .ledger import ledger_add, ledger_flush
 from .model_lists import cache_keys, entry_models, key_identity, model_list_get, provider_fingerprint
 from .plan import CallPlan, PlanError, plan_consume_quota, plan_resolve, plan_routing_key, plan_under_limit
 from .routing import routing_get, routing_put
+from .stream_limits import stream_bounded, stream_limits_get
 from .results import (
     AvailableModel,
     BrowsedModel,
@@ -260,7 +261,11 @@ class UnifiedAIService:
         outcome: _Outcome | None = None
         try:
             await self._check_url(plan.provider)
-            async with contextlib.aclosing(plan.adapter().stream_chat(request)) as stream:
+            limits = stream_limits_get()
+            async with (
+                contextlib.aclosing(plan.adapter().stream_chat(request)) as upstream,
+                contextlib.aclosing(stream_bounded(upstream, limits=limits, provider=str(plan.provider))) as stream,
+            ):
                 async for item in stream:
                     if isinstance(item, ChatChunk):
                         if first_token_ms is None:

@@ -70,3 +70,9 @@ def test_prices_become_per_million_and_variable_is_unknown():
 )
 def test_free_models_are_flagged_from_pricing(pricing, model_id, free):
     assert is_free_pricing(pricing, model_id) is free
+
+
+@pytest.mark.parametrize("hostile", ["NaN", "sNaN", "Infinity", "1e999999", "2", 1e300])
+def test_an_out_of_range_price_is_unknown_not_an_exception(hostile):
+    # The ledger's price columns hold 14 digits: NaN, infinite or absurd prices are unknown.
+    assert price_per_million(hostile) is None

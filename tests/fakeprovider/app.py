@@ -41,7 +41,9 @@ JSON SSE data line), ``stall`` (a couple of chunks, then silence until the clien
 or ``settings.stall_max_seconds``), ``truncated`` (the stream ends without its terminal event;
 non-streamed calls stop at the token limit), ``xss`` (answers, and model lists, carry
 ``<script>``/``onerror``/``javascript:`` payloads), ``echo`` (the answer repeats the last user
-message), ``paced-<N>x<MS>`` (N chunks MS milliseconds apart, for benchmarks).
+message), ``paced-<N>x<MS>`` (N chunks MS milliseconds apart, for benchmarks), ``endless``
+(streams repeat their first chunk until the client leaves or ``settings.stall_max_seconds``;
+non-streamed calls answer normally).
 ``settings.latency_ms`` delays every response. ``settings.list_failure`` applies one failure
 mode to the model-list endpoints.
 
@@ -614,6 +616,7 @@ FAILURE_MODES = (
     "malformed",
     "stall",
     "truncated",
+    "endless",
 )
 # Modes whose error response replaces the whole answer.
 _REPLACING_MODES = frozenset(
@@ -1319,6 +1322,17 @@ class FakeProviderApp:
                 return False
         return False
 
+    async def _endless(self, request: _Request, frame: bytes) -> None:
+        """Repeat ``frame`` until the client leaves or the stall limit passes (then end the
+        body without a terminal event)."""
+        request.watch()
+        deadline = time.monotonic() + self.settings.stall_max_seconds
+        while not self._closing and not request.gone and time.monotonic() < deadline:
+            await request.write(frame)
+            await asyncio.sleep(0.001)
+        if not request.gone:
+            await request.end()
+
     async def _before_answer(
         self, request: _Request, fmt: str, behaviour: Behaviour, model: str, kind: str
     ) -> bool:
@@ -1386,6 +1400,9 @@ class FakeProviderApp:
             request.watch()
             loop = asyncio.get_running_loop()
             started = loop.time()
+        if mode == "endless":
+            await self._endless(request, frames[0])
+            return False
         for index, frame in enumerate(frames):
             if mode == "midstream-error" and index == min(3, count - 1):
                 await request.write(error_frame)

@@ -387,3 +387,15 @@ async def test_many_concurrent_streams(fake_provider: FakeProviderServer) -> Non
         results = await asyncio.gather(*(one(index) for index in range(100)))
     assert all(results)
     assert time.monotonic() - started < 10
+
+
+def test_endless_streams_repeat_their_first_chunk_until_the_client_leaves(client: httpx.Client) -> None:
+    with client.stream("POST", "/openai/v1/chat/completions", headers=BEARER, json=chat("fake-endless", stream=True)) as response:
+        received = b""
+        for piece in response.iter_bytes():
+            received += piece
+            if len(received) > 200_000:
+                break
+    frames = [data for _, data in sse_events(received.rsplit(b"\n\n", 1)[0] + b"\n\n")]
+    assert len(frames) > 100 and "[DONE]" not in frames
+    assert json.loads(frames[-1])["choices"][0]["delta"]["content"]

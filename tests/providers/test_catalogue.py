@@ -159,3 +159,15 @@ def test_custom_catalogue_file_is_imported(tmp_path):
     out = run_import("--file", write_catalogue(tmp_path, {"providers": [entry("custom-one"), entry("custom-two")]}))
     assert "2 created, 0 updated, 0 unchanged" in out
     assert set(AIProvider.objects.values_list("slug", flat=True)) == {"custom-one", "custom-two"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [(b"[" * 100_000, "nested more than"), (b'[{"slug": "\xff"}]', "not valid UTF-8"), (b'[{"slug": "\\ud800"}]', "lone surrogate")],
+)
+def test_a_hostile_catalogue_file_is_reported_not_a_traceback(tmp_path, content, reason):
+    hostile = tmp_path / "hostile.json"
+    hostile.write_bytes(content)
+    with pytest.raises(CommandError, match=reason):
+        run_import("--file", str(hostile))

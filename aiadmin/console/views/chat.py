@@ -13,6 +13,7 @@ from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from aiadmin.adapters.safejson import SafeJSONDecoder
 from aiadmin.unified import UnifiedAIService
 
 from ..access import console_context, console_view
@@ -64,7 +65,7 @@ class ChatForm(forms.Form):
         },
     )
     model = forms.CharField(required=False, max_length=400)
-    history = forms.JSONField(required=False)
+    history = forms.JSONField(required=False, decoder=SafeJSONDecoder)
 
     def clean_message(self) -> str:
         message = self.cleaned_data["message"]

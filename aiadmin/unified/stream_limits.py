@@ -1,0 +1,83 @@
+"""Every streamed answer has a cap on its size and on its duration.
+
+An upstream that never stops (a runaway model, a hostile server sending text or keep-alives
+forever) must not hold a worker, a connection and a growing answer without end. The caps are
+Django settings, read on each stream so a test or a host project can change them:
+
+* ``AIADMIN_STREAM_MAX_CHARS`` (default 500,000 characters, above the longest answers current
+  models are allowed to give: about 128k tokens),
+* ``AIADMIN_STREAM_MAX_SECONDS`` (default 600 seconds, room for slow reasoning models).
+
+Past either, the stream ends with :class:`StreamLimitError`, which the service records in the
+ledger like any failed call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from aiadmin.adapters.errors import StreamLimitError
+from aiadmin.adapters.types import ChatChunk, Usage
+
+DEFAULT_STREAM_MAX_CHARS = 500_000
+DEFAULT_STREAM_MAX_SECONDS = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class StreamLimits:
+    max_chars: int
+    max_seconds: float
+
+
+def stream_limits_get() -> StreamLimits:
+    return StreamLimits(
+        max_chars=int(getattr(settings, "AIADMIN_STREAM_MAX_CHARS", DEFAULT_STREAM_MAX_CHARS)),
+        max_seconds=float(getattr(settings, "AIADMIN_STREAM_MAX_SECONDS", DEFAULT_STREAM_MAX_SECONDS)),
+    )
+
+
+async def stream_bounded(
+    source: AsyncIterator[ChatChunk | Usage], *, limits: StreamLimits, provider: str | None
+) -> AsyncIterator[ChatChunk | Usage]:
+    """``source``'s items until it ends, or :class:`StreamLimitError` once the text passes
+    ``limits.max_chars`` or ``limits.max_seconds`` have gone by (even if nothing arrives).
+    The caller closes ``source``."""
+    deadline = time.monotonic() + limits.max_seconds
+    chars = 0
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _too_slow(limits, provider)
+        # The wait for each item is bounded, not the whole loop: a timeout must never fire
+        # while the consumer holds the item (that would cancel the consumer's own work).
+        try:
+            async with asyncio.timeout(remaining) as window:
+                item = await anext(source)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            if window.expired():
+                raise _too_slow(limits, provider) from None
+            raise
+        if isinstance(item, ChatChunk):
+            chars += len(item.text)
+            if chars > limits.max_chars:
+                raise StreamLimitError(
+                    f"The answer passed {limits.max_chars:,} characters, the most one streamed answer "
+                    "may have, and was stopped. Ask for a shorter answer.",
+                    provider=provider,
+                )
+        yield item
+
+
+def _too_slow(limits: StreamLimits, provider: str | None) -> StreamLimitError:
+    return StreamLimitError(
+        f"The answer took longer than {limits.max_seconds:g} seconds, the most one streamed answer "
+        "may take, and was stopped.",
+        provider=provider,
+    )
