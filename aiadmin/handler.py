@@ -46,7 +46,7 @@ from django.core.handlers.asgi import ASGIHandler as DjangoASGIHandler
 logger = logging.getLogger(__name__)
 
 DEFAULT_SYNC_THREADS = 4  # when the setting is absent (a host project's own settings)
-SHUTDOWN_DRAIN_SECONDS = 5.0  # how long cut requests get to finish their cleanup
+SHUTDOWN_DRAIN_SECONDS = 3.0  # how long cut requests get to finish their cleanup
 
 
 class _InFlight:
