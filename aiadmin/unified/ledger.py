@@ -10,7 +10,7 @@ nothing waits to fill a batch.
 A batch that fails to write (database restarting, locked, unreachable) is retried with
 exponential backoff and jitter, :data:`RETRY_ATTEMPTS` times in all (about
 :data:`RETRY_WINDOW_SECONDS` seconds), then dropped with an error naming how many rows were
-lost. The queue holds at most :data:`MAX_QUEUED_ROWS` entries: past that the oldest are
+lost; until a write succeeds again, later batches get one attempt each. The queue holds at most :data:`MAX_QUEUED_ROWS` entries: past that the oldest are
 dropped, and the writer logs how many.
 
 What a hard kill (SIGKILL, power loss) can lose: the rows still in memory. While the
@@ -56,6 +56,10 @@ class _LoopLedger:
         self.queued: deque[LedgerEntry] = deque()
         self.dropped = 0  # oldest entries pushed out of a full queue, not yet logged
         self.writer: asyncio.Task | None = None
+        # Set when a batch ran out of retries, cleared by the next write that succeeds: while
+        # the database stays down, later batches get one attempt each, so a flush (shutdown)
+        # takes one retry window, not one per batch.
+        self.database_down = False
 
     def add(self, entry: LedgerEntry) -> None:
         if len(self.queued) >= MAX_QUEUED_ROWS:
@@ -83,22 +87,25 @@ class _LoopLedger:
             self.writer = None
 
     async def _write_batch(self, batch: list[LedgerEntry]) -> None:
-        for attempt in range(1, RETRY_ATTEMPTS + 1):
+        attempts = 1 if self.database_down else RETRY_ATTEMPTS
+        for attempt in range(1, attempts + 1):
             try:
                 # Its own thread pool: ledger writes must not queue in front of the
                 # database work of requests still waiting for their first token.
                 await sync_to_async(usage_record_many, thread_sensitive=False)(entries=batch)
+                self.database_down = False
                 return
             except Exception:
-                if attempt == RETRY_ATTEMPTS:
+                if attempt == attempts:
+                    self.database_down = True
                     logger.exception(
-                        "Could not write %d usage ledger row(s) after %d attempts: dropped", len(batch), attempt
+                        "Could not write %d usage ledger row(s) after %d attempt(s): dropped", len(batch), attempt
                     )
                     return
                 delay = retry_delay(attempt)
                 logger.warning(
                     "Could not write %d usage ledger row(s) (attempt %d of %d); retrying in %.2f s",
-                    len(batch), attempt, RETRY_ATTEMPTS, delay, exc_info=True,
+                    len(batch), attempt, attempts, delay, exc_info=True,
                 )
                 await asyncio.sleep(delay)
 
