@@ -47,12 +47,13 @@ service = UnifiedAIService()
 last = None
 deadline = time.monotonic() + 120
 while time.monotonic() < deadline:
+    started = time.time()  # the call that shows a change began this long after it
     try:
         outcome = service.chat("hi", admin, provider_slug="echo").text
     except AIAdminError as err:
         outcome = "refused:" + err.kind
     if outcome != last:
-        print(json.dumps({"at": time.time(), "outcome": outcome}), flush=True)
+        print(json.dumps({"at": started, "outcome": outcome}), flush=True)
         last = outcome
     time.sleep(0.01)
 '''
