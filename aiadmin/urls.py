@@ -1,5 +1,7 @@
-from django.conf import settings
-from django.conf.urls.static import static
+"""The project's URLs. There is no public media URL, under any setting (DEBUG included):
+generated images and audio are served only by the console's owner-checked views
+(``aiadmin.playground.services.owned_file``), so nothing under ``MEDIA_URL`` is routed here."""
+
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -10,5 +12,3 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", RedirectView.as_view(pattern_name="console:cards", permanent=False)),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -62,3 +62,54 @@ async def test_the_database_connection_of_a_sync_thread_outlives_the_request(set
     request_started.disconnect(query)
     assert first is not None and executor.submit(connection_id).result() == first
     executor.submit(lambda: connection.close()).result()
+
+
+class Lifespan:
+    """The lifespan scope as a server drives it: one long call, messages in, replies out."""
+
+    def __init__(self, application) -> None:
+        self.inbox: asyncio.Queue = asyncio.Queue()
+        self.outbox: asyncio.Queue = asyncio.Queue()
+        self.call = asyncio.ensure_future(
+            application({"type": "lifespan", "asgi": {"version": "3.0"}}, self.inbox.get, self.outbox.put)
+        )
+
+    async def send(self, kind: str) -> dict:
+        self.inbox.put_nowait({"type": kind})
+        return await asyncio.wait_for(self.outbox.get(), timeout=30)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_lifespan_shutdown_writes_the_queued_ledger_rows_and_closes_the_shared_client(make_provider, superuser):
+    from asgiref.sync import sync_to_async
+    from django.utils import timezone
+
+    from aiadmin.adapters import http
+    from aiadmin.providers.models import AIRequestLog
+    from aiadmin.providers.usage import LedgerEntry
+    from aiadmin.unified.ledger import ledger_add
+
+    provider = await sync_to_async(make_provider)()
+    server = Lifespan(ASGIHandler())
+    assert await server.send("lifespan.startup") == {"type": "lifespan.startup.complete"}
+    client = http.get_client()
+    for _ in range(3):
+        ledger_add(
+            LedgerEntry(
+                admin=superuser, provider=provider, provider_slug=provider.slug, model=None, model_name="m",
+                capability="chat", key_source="none", status="ok", created_at=timezone.now(),
+            )
+        )
+    assert await server.send("lifespan.shutdown") == {"type": "lifespan.shutdown.complete"}
+    await server.call  # the lifespan call ends with the shutdown
+    assert await AIRequestLog.objects.acount() == 3
+    assert client.is_closed
+
+
+async def test_a_startup_check_error_is_reported_as_a_failed_startup_not_raised(settings):
+    settings.AIADMIN_ENCRYPTION_KEYS = ["not-a-fernet-key"]
+    server = Lifespan(ASGIHandler())
+    reply = await server.send("lifespan.startup")
+    assert reply["type"] == "lifespan.startup.failed"
+    assert "aiadmin.E001" in reply["message"] and "AIADMIN_ENCRYPTION_KEYS" in reply["message"]
+    await server.call  # ended, without raising

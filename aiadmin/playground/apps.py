@@ -6,3 +6,6 @@ class PlaygroundConfig(AppConfig):
     label = "playground"
     verbose_name = "AI playgrounds"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the system checks)

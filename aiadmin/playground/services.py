@@ -1,5 +1,9 @@
 """What the image and audio playgrounds do, kept out of the views: call the unified service,
-store what comes back through Django's default storage, check uploads, serve files safely."""
+store what comes back through Django's default storage, check uploads, serve files safely.
+
+Files go through the storage API only (``save``, ``open``, ``delete``; never ``path()`` or
+``MEDIA_ROOT``), so any backend in ``STORAGES["default"]`` works: the local disk, or a shared
+store such as S3 when several hosts serve the console (``aiadmin/settings/storage.py``)."""
 
 from __future__ import annotations
 
@@ -106,7 +110,7 @@ async def images_generate(
         return Outcome(error=str(err))
     try:
         rows = await sync_to_async(images_store)(admin=admin, info=reply.info, images=reply.images, prompt=prompt, size=size)
-    except OSError:
+    except Exception:  # whatever the storage backend raises (OSError, an S3 client error...)
         logger.exception("Could not store generated images")
         return Outcome(error="The images were generated but could not be stored. Check the media storage.", info=reply.info)
     return Outcome(info=reply.info, items=rows)
@@ -135,7 +139,7 @@ async def speech_generate(
         row = await sync_to_async(audio_store)(
             admin=admin, info=reply.info, data=reply.audio, mime_type=reply.mime_type, text=text, voice=voice
         )
-    except OSError:
+    except Exception:  # whatever the storage backend raises
         logger.exception("Could not store generated speech")
         return Outcome(error="The speech was generated but could not be stored. Check the media storage.", info=reply.info)
     return Outcome(info=reply.info, items=[row])
@@ -211,6 +215,11 @@ def file_response(row: GeneratedFile, *, download: bool) -> HttpResponse:
             data = handle.read()
     except (FileNotFoundError, ValueError) as err:
         raise Http404("The file is no longer in storage.") from err
+    except Exception:  # the store is unreachable or refused: say so, never a 500
+        logger.exception("Could not read %s from the media storage", row.file.name)
+        return HttpResponse(
+            "The media storage cannot be reached; try again later.", status=503, content_type="text/plain; charset=utf-8"
+        )
     response = HttpResponse(data, content_type=mime_type if safe else "application/octet-stream")
     filename = f"{row._meta.model_name}-{row.pk}.{_EXTENSIONS.get(mime_type, 'bin')}"
     response["Content-Disposition"] = content_disposition_header(download or not safe, filename)

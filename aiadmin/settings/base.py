@@ -14,6 +14,8 @@ from django.templatetags.static import static
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from .storage import storages_from_env
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -169,6 +171,8 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("AIADMIN_MEDIA_ROOT", BASE_DIR / "media"))
+# Generated images and audio: MEDIA_ROOT, or a shared store from the environment (storage.py).
+STORAGES = storages_from_env(staticfiles_backend="django.contrib.staticfiles.storage.StaticFilesStorage")
 
 LOGIN_URL = "admin:login"
 # Unfold's login form carries no "next": land on the provider cards.

@@ -7,6 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 from .base import AIADMIN_ENCRYPTION_KEYS, ALLOWED_HOSTS, SECRET_KEY, env_bool
+from .storage import storages_from_env
 
 
 def _require(name: str, value: object) -> None:
@@ -33,7 +34,5 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
 STATIC_ROOT = BASE_DIR / "staticfiles"  # noqa: F405  (filled by `manage.py collectstatic`)
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "servestatic.storage.CompressedManifestStaticFilesStorage"},
-}
+# Generated media as the environment says (AIADMIN_STORAGE_BACKEND / _OPTIONS, see storage.py).
+STORAGES = storages_from_env(staticfiles_backend="servestatic.storage.CompressedManifestStaticFilesStorage")

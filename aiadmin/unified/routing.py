@@ -1,71 +1,113 @@
-"""A short-lived, in-process cache of resolved calls (provider, settings, model, key).
+"""A short-lived, bounded, in-process cache of resolved calls (provider, settings, model, key).
 
-Resolving a call takes three queries and a decryption; on the hot path that costs more than
-everything else the service does, so a resolved plan is reused for a few seconds. Any save or
-delete of a provider, selected model, admin settings row, limit or user clears this process's cache
-at once and bumps a version in the shared cache, which other processes check when their
-entries expire. Monthly limits are never served from here: a plan under a limit is counted in
-the database on every call.
+Resolving a call takes a few queries and a decryption; on the hot path that costs more than
+everything else the service does, so a resolved plan is reused for a moment. The rules:
+
+* **Every change reaches every worker within** :data:`ROUTING_CACHE_SECONDS` (1.5 s), in any
+  configuration (one process or several, one host or several, local-memory cache or Redis, the
+  cache up or down): an entry is never renewed, and its lifetime counts from *before* the rows
+  it holds were read, so whatever was committed after that read is seen once the entry
+  expires. Nothing depends on another process telling this one about a change (a version in a
+  process-local cache cannot reach another worker), nor on the change being made through the
+  ORM (queryset updates, SQL and other hosts are covered the same way).
+* In this process a save or delete of a provider, model, settings row, limit or user clears
+  the cache at once, and
+  an entry resolved while such a change happened is not stored.
+* Decrypted keys live only here and in calls under way: at most :data:`MAX_ENTRIES` entries,
+  each dropped once expired (expired entries are swept on every read and write).
+
+Monthly limits are not served from here: a plan under a limit is counted in the database on
+every call.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 
 from aiadmin.providers.models import AdminProviderLimit, AdminProviderSettings, AIModel, AIProvider
 
-ROUTING_CACHE_SECONDS = 2.0
-VERSION_KEY = "aiadmin:routing:version"
+ROUTING_CACHE_SECONDS = 1.5
+MAX_ENTRIES = 1024
 
 _lock = threading.Lock()
-_entries: dict[tuple, tuple[float, str | None, object]] = {}
+_entries: OrderedDict[tuple, tuple[float, object]] = OrderedDict()  # key -> (expires, value)
+_generation = 0  # bumped by every local clear
 
 
-def _shared_version() -> str | None:
-    try:
-        return cache.get(VERSION_KEY)
-    except Exception:  # a cache outage only shortens reuse, never fails a call
-        return None
+@dataclass(frozen=True, slots=True)
+class RoutingTicket:
+    """Taken before the rows of an entry are read: when they were read, and which local
+    generation they belong to."""
+
+    started: float
+    generation: int
+
+
+def routing_ticket() -> RoutingTicket:
+    with _lock:
+        return RoutingTicket(started=time.monotonic(), generation=_generation)
+
+
+def _sweep(now: float) -> None:
+    """Drop expired entries (called with the lock held). Entries are kept in expiry order
+    closely enough that sweeping from the oldest end finds them."""
+    while _entries:
+        key, (expires, _) = next(iter(_entries.items()))
+        if expires > now:
+            break
+        del _entries[key]
 
 
 def routing_get(key: tuple):
+    now = time.monotonic()
     with _lock:
+        _sweep(now)
         entry = _entries.get(key)
-    if entry is None:
-        return None
-    expires, version, value = entry
-    if time.monotonic() < expires:
+        if entry is None:
+            return None
+        expires, value = entry
+        if expires <= now:
+            del _entries[key]
+            return None
         return value
-    if _shared_version() != version:  # changed in another process
-        with _lock:
-            _entries.pop(key, None)
-        return None
-    with _lock:
-        _entries[key] = (time.monotonic() + ROUTING_CACHE_SECONDS, version, value)
-    return value
 
 
-def routing_put(key: tuple, value: object) -> None:
-    version = _shared_version()
+def routing_put(key: tuple, value: object, *, ticket: RoutingTicket) -> None:
+    """Keep ``value`` until ``ROUTING_CACHE_SECONDS`` after ``ticket`` was taken; nothing is
+    kept when the cache was cleared since (the value may predate the change)."""
+    now = time.monotonic()
+    expires = ticket.started + ROUTING_CACHE_SECONDS
     with _lock:
-        _entries[key] = (time.monotonic() + ROUTING_CACHE_SECONDS, version, value)
+        if ticket.generation != _generation or expires <= now:
+            return
+        _entries[key] = (expires, value)
+        _entries.move_to_end(key)
+        _sweep(now)
+        while len(_entries) > MAX_ENTRIES:
+            _entries.popitem(last=False)
 
 
 def routing_clear(**kwargs) -> None:
+    global _generation
     with _lock:
         _entries.clear()
-    try:
-        cache.set(VERSION_KEY, uuid.uuid4().hex, None)
-    except Exception:
-        pass
+        _generation += 1
 
 
+def routing_size() -> int:
+    with _lock:
+        return len(_entries)
+
+
+# Where routing facts live: providers, selected models, settings rows, limits and users (their
+# is_superuser and is_active decide access). Explicit senders: no other model's save (the ledger's
+# on every call, a host's own models) empties the cache.
 for _model in (AIProvider, AIModel, AdminProviderSettings, AdminProviderLimit, get_user_model()):
     post_save.connect(routing_clear, sender=_model, dispatch_uid=f"routing-clear-save-{_model._meta.label}")
     post_delete.connect(routing_clear, sender=_model, dispatch_uid=f"routing-clear-delete-{_model._meta.label}")

@@ -42,7 +42,7 @@ from .content import article_parse, content_messages
 from .ledger import ledger_add, ledger_flush
 from .model_lists import cache_keys, entry_models, key_identity, model_list_get, provider_fingerprint
 from .plan import CallPlan, PlanError, plan_consume_quota, plan_resolve, plan_routing_key, plan_under_limit
-from .routing import routing_get, routing_put
+from .routing import routing_get, routing_put, routing_ticket
 from .stream_limits import stream_bounded, stream_limits_get
 from .results import (
     AvailableModel,
@@ -119,9 +119,10 @@ class UnifiedAIService:
     @staticmethod
     def _plan_or_record(admin, capability, provider_slug, model_id) -> CallPlan:
         try:
+            ticket = routing_ticket()  # before the rows are read: the entry ages from here
             plan = plan_resolve(admin=admin, capability=capability, provider_slug=provider_slug, model_id=model_id)
             key = plan_routing_key(admin=admin, capability=capability, provider_slug=provider_slug, model_id=model_id)
-            routing_put(key, dataclasses.replace(plan))
+            routing_put(key, dataclasses.replace(plan), ticket=ticket)
             plan_consume_quota(plan)
             return plan
         except PlanError as refused:
@@ -412,10 +413,11 @@ class UnifiedAIService:
         key = ("browse", getattr(admin, "pk", None), provider_slug, capability)
         context = routing_get(key)
         if context is None:
+            ticket = routing_ticket()
             context = await sync_to_async(selection.browse_context)(
                 provider_slug=provider_slug, capability=capability, admin=admin
             )
-            routing_put(key, context)
+            routing_put(key, context, ticket=ticket)
         adapter = context.adapter()
         await self._check_url(context.provider)
         fresh_key, last_good_key = cache_keys(
@@ -467,8 +469,9 @@ class UnifiedAIService:
         key = ("available-models", getattr(admin, "pk", None), getattr(admin, "is_superuser", False), capability)
         cached = routing_get(key)
         if cached is None:
+            ticket = routing_ticket()
             cached = await sync_to_async(selection.available_models)(capability=capability, admin=admin)
-            routing_put(key, cached)
+            routing_put(key, cached, ticket=ticket)
         return list(cached)
 
     async def avalidate_key(self, provider_slug: str, admin, key_source: str | None = None) -> KeyValidation:

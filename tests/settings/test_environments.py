@@ -3,6 +3,7 @@ production that refuses to start without its secrets and passes Django's deploy 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -105,3 +106,33 @@ def test_missing_security_middleware_still_fails_the_deploy_checks():
     result = run_python(code, **production_env())
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "['aiadmin.W002']"
+
+
+SHOW_STORAGES = "import django, json; django.setup(); from django.conf import settings; print(json.dumps(settings.STORAGES))"
+
+
+@pytest.mark.parametrize("module", ["aiadmin.settings.dev", "aiadmin.settings.production"])
+def test_the_media_storage_comes_from_the_environment(module):
+    options = '{"bucket_name": "aiadmin-media", "region_name": "eu-central-1", "default_acl": "private"}'
+    env = production_env() if module.endswith("production") else {"DJANGO_SETTINGS_MODULE": module}
+    result = run_python(
+        SHOW_STORAGES, **env, AIADMIN_STORAGE_BACKEND="storages.backends.s3.S3Storage", AIADMIN_STORAGE_OPTIONS=options
+    )
+    assert result.returncode == 0, result.stderr
+    storages = json.loads(result.stdout)
+    assert storages["default"] == {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": json.loads(options)}
+    static = "servestatic" if module.endswith("production") else "django.contrib.staticfiles"
+    assert storages["staticfiles"]["BACKEND"].startswith(static)
+
+
+def test_without_storage_variables_media_stays_on_the_local_disk():
+    result = run_python(SHOW_STORAGES, **production_env())
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["default"] == {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {}}
+
+
+@pytest.mark.parametrize("options", ["{bucket", '["a list"]'])
+def test_malformed_storage_options_stop_the_start_with_the_variable_named(options):
+    result = run_python("import django; django.setup()", **production_env(AIADMIN_STORAGE_OPTIONS=options))
+    assert result.returncode != 0
+    assert "AIADMIN_STORAGE_OPTIONS" in result.stderr

@@ -82,10 +82,25 @@ def test_refused_calls_are_written_but_not_counted(scripted_provider, staff_user
     assert AIProvider.objects.get().total_requests == 1
 
 
-async def test_a_failed_write_is_logged_and_later_calls_are_still_written(scripted_provider, superuser, monkeypatch, caplog):
+@pytest.fixture
+def no_backoff(monkeypatch):
+    """Retries without the real waits; the delays asked for are recorded."""
+    delays: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def sleep(seconds, *args, **kwargs):
+        if seconds:  # the backoff; other code on the loop sleeps 0 to yield
+            delays.append(seconds)
+        await real_sleep(0)
+
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    return delays
+
+
+async def test_a_failed_write_is_retried_and_its_row_lands(scripted_provider, superuser, monkeypatch, caplog, no_backoff):
     provider = await sync_to_async(scripted_provider)(shared_api_key=SHARED)
     real = ledger.usage_record_many
-    failures = iter([True])
+    failures = iter([True, True])
 
     def flaky(*, entries):
         if next(failures, False):
@@ -94,13 +109,68 @@ async def test_a_failed_write_is_logged_and_later_calls_are_still_written(script
 
     monkeypatch.setattr(ledger, "usage_record_many", flaky)
     service = UnifiedAIService()
-    with caplog.at_level(logging.ERROR, logger="aiadmin.unified.ledger"):
+    with caplog.at_level(logging.WARNING, logger="aiadmin.unified.ledger"):
         await service.achat("one", superuser, provider_slug=provider.slug)
         await service.aflush()
         await service.achat("two", superuser, provider_slug=provider.slug)
         await service.aflush()
-    assert "Could not write 1 usage ledger row(s)" in caplog.text
-    assert await AIRequestLog.objects.acount() == 1
+    assert "Could not write 1 usage ledger row(s) (attempt 1 of 6)" in caplog.text
+    assert "(attempt 2 of 6)" in caplog.text and "dropped" not in caplog.text
+    assert await AIRequestLog.objects.acount() == 2
+    assert (await AIProvider.objects.aget(pk=provider.pk)).total_requests == 2
+    assert len(no_backoff) == 2 and no_backoff[0] < no_backoff[1]  # backed off, longer each time
+
+
+async def test_a_batch_that_keeps_failing_is_retried_a_bounded_number_of_times_then_dropped_with_a_count(
+    scripted_provider, staff_user, monkeypatch, caplog, no_backoff
+):
+    provider = await sync_to_async(scripted_provider)(shared_api_key=SHARED)
+    attempts: list[int] = []
+
+    def down(*, entries):
+        attempts.append(len(entries))
+        raise RuntimeError("database is down")
+
+    monkeypatch.setattr(ledger, "usage_record_many", down)
+    first = await sync_to_async(entry)(provider, staff_user)
+    for _ in range(3):
+        ledger.ledger_add(first)
+    with caplog.at_level(logging.WARNING, logger="aiadmin.unified.ledger"):
+        await ledger.ledger_flush()
+    assert len(attempts) == ledger.RETRY_ATTEMPTS
+    assert len(no_backoff) == ledger.RETRY_ATTEMPTS - 1
+    ceilings = [min(ledger.RETRY_MAX_DELAY, ledger.RETRY_FIRST_DELAY * 2**n) for n in range(ledger.RETRY_ATTEMPTS - 1)]
+    assert all(ceiling / 2 <= delay <= ceiling for delay, ceiling in zip(no_backoff, ceilings, strict=True))
+    assert f"Could not write 3 usage ledger row(s) after {ledger.RETRY_ATTEMPTS} attempt(s): dropped" in caplog.text
+    # Still down: the next batch gets one attempt, so a flush at shutdown takes one retry
+    # window however many batches wait.
+    ledger.ledger_add(first)
+    await ledger.ledger_flush()
+    assert len(attempts) == ledger.RETRY_ATTEMPTS + 1
+
+
+async def test_a_full_queue_drops_its_oldest_rows_with_a_logged_count_and_batches_are_bounded(
+    scripted_provider, staff_user, monkeypatch, caplog, no_backoff
+):
+    provider = await sync_to_async(scripted_provider)(shared_api_key=SHARED)
+    monkeypatch.setattr(ledger, "MAX_QUEUED_ROWS", 5)
+    monkeypatch.setattr(ledger, "MAX_BATCH_ROWS", 2)
+    real = ledger.usage_record_many
+    batches: list[list[str]] = []
+
+    def recording(*, entries):
+        batches.append([e.model_name for e in entries])
+        return real(entries=entries)
+
+    monkeypatch.setattr(ledger, "usage_record_many", recording)
+    template = await sync_to_async(entry)(provider, staff_user)
+    for number in range(8):  # all queued before the writer first runs
+        ledger.ledger_add(LedgerEntry(**{**template.__dict__, "model_name": f"m{number}"}))
+    with caplog.at_level(logging.ERROR, logger="aiadmin.unified.ledger"):
+        await ledger.ledger_flush()
+    assert "dropped the 3 oldest row(s)" in caplog.text
+    assert batches == [["m3", "m4"], ["m5", "m6"], ["m7"]]
+    assert await AIRequestLog.objects.acount() == 5
 
 
 def test_an_older_batch_written_late_does_not_move_last_use_backwards(scripted_provider, staff_user):
