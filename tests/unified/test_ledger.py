@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import logging
+import threading
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -87,8 +88,13 @@ def no_backoff(monkeypatch):
     """Retries without the real waits; the delays asked for are recorded."""
     delays: list[float] = []
     real_sleep = asyncio.sleep
+    test_thread = threading.get_ident()
 
     async def sleep(seconds, *args, **kwargs):
+        if threading.get_ident() != test_thread:
+            # Loops of other threads (the fake provider's uvicorn ticks every 0.1 s) keep
+            # their real waits and are not the ledger's.
+            return await real_sleep(seconds, *args, **kwargs)
         if seconds:  # the backoff; other code on the loop sleeps 0 to yield
             delays.append(seconds)
         await real_sleep(0)
