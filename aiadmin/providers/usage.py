@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -160,6 +160,13 @@ class LedgerEntry:
     def reached_provider(self) -> bool:
         """Only calls that reached the provider count as requests on provider, model and settings."""
         return self.provider is not None and self.status not in NOT_SENT
+
+
+def ledger_entry_unlinked(entry: LedgerEntry) -> LedgerEntry:
+    """``entry`` without its links to rows a superadmin may delete while the call runs
+    (provider, model, settings, limit): the row keeps the provider slug and model name as text,
+    and its counters, whose rows may be gone, are not bumped."""
+    return replace(entry, provider=None, model=None, settings_row=None, limit_row=None)
 
 
 NOT_SENT = frozenset({"no_access", "limit", "configuration", "adapter_missing", "unsupported"})

@@ -30,8 +30,9 @@ import weakref
 from collections import deque
 
 from asgiref.sync import sync_to_async
+from django.db import DataError, IntegrityError
 
-from aiadmin.providers.usage import LedgerEntry, usage_record_many
+from aiadmin.providers.usage import LedgerEntry, ledger_entry_unlinked, usage_record_many
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +96,10 @@ class _LoopLedger:
                 await sync_to_async(usage_record_many, thread_sensitive=False)(entries=batch)
                 self.database_down = False
                 return
+            except (IntegrityError, DataError):
+                # The data, not the database: retrying the same batch would fail the same way.
+                await self._write_rows_alone(batch)
+                return
             except Exception:
                 if attempt == attempts:
                     self.database_down = True
@@ -108,6 +113,25 @@ class _LoopLedger:
                     len(batch), attempt, attempts, delay, exc_info=True,
                 )
                 await asyncio.sleep(delay)
+
+    async def _write_rows_alone(self, batch: list[LedgerEntry]) -> None:
+        """A batch the database refused for its data (a provider or model deleted while its
+        call ran, a value out of a column's range): each row on its own, so one bad row does
+        not take the others with it; a row refused again is written without its links to
+        rows that may be gone (its provider slug and model name stay), else dropped."""
+        write = sync_to_async(usage_record_many, thread_sensitive=False)
+        for entry in batch:
+            for candidate in (entry, ledger_entry_unlinked(entry)):
+                try:
+                    await write(entries=[candidate])
+                    break
+                except (IntegrityError, DataError):
+                    continue
+                except Exception:
+                    logger.exception("Could not write a usage ledger row: dropped")
+                    break
+            else:
+                logger.error("The database refused a usage ledger row for %s: dropped", entry.provider_slug or "a call")
 
     async def flush(self) -> None:
         while self.writer is not None:

@@ -187,3 +187,22 @@ def test_an_older_batch_written_late_does_not_move_last_use_backwards(scripted_p
     usage_record_many(entries=[older])  # e.g. another worker's batch, written after ours
     provider = AIProvider.objects.get()
     assert provider.last_used_at == newer.created_at and provider.total_requests == 2
+
+
+async def test_a_row_whose_provider_was_deleted_meanwhile_does_not_take_its_batch_with_it(
+    scripted_provider, staff_user, no_backoff
+):
+    kept = await sync_to_async(scripted_provider)(shared_api_key=SHARED, slug="kept")
+    gone = await sync_to_async(scripted_provider)(shared_api_key=SHARED, slug="gone")
+    entries = [await sync_to_async(entry)(provider, staff_user) for provider in (kept, gone, kept)]
+    await AIProvider.objects.filter(pk=gone.pk).adelete()  # by a superadmin while its call runs
+
+    for queued in entries:
+        ledger.ledger_add(queued)
+    await ledger.ledger_flush()
+
+    rows = [row async for row in AIRequestLog.objects.order_by("pk").values("provider_slug", "provider_id", "model_id")]
+    assert [row["provider_slug"] for row in rows] == ["kept", "gone", "kept"]
+    assert rows[1]["provider_id"] is None and rows[1]["model_id"] is None  # the text stays, the links go
+    assert (await AIProvider.objects.aget(pk=kept.pk)).total_requests == 2
+    assert no_backoff == []  # a refusal of the data is not retried as if the database were down
