@@ -418,7 +418,7 @@ admin.site.unregister(User)
 admin.site.unregister(Group)
 
 
-class SuperuserOnlyAdminMixin(RequestFreeAdminMixin):
+class SuperuserOnlyAdminMixin(SuperuserEditsStaffViewsMixin):
     """Users and groups are the superadmins' alone, whatever model permissions a staff
     account was granted: whoever edits users can make themselves a superuser. (Staff change
     their own password through the admin site's password page, not here.)"""
@@ -427,15 +427,6 @@ class SuperuserOnlyAdminMixin(RequestFreeAdminMixin):
         return _is_superuser(request)
 
     def has_view_permission(self, request, obj=None):
-        return _is_superuser(request)
-
-    def has_add_permission(self, request):
-        return _is_superuser(request)
-
-    def has_change_permission(self, request, obj=None):
-        return _is_superuser(request)
-
-    def has_delete_permission(self, request, obj=None):
         return _is_superuser(request)
 
 

@@ -28,8 +28,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aiadmin.adapters.openai import MAX_TOKENS_PARAMS
-from aiadmin.adapters.parameter_rules import parameter_rules_problems
+from aiadmin.adapters.parameter_rules import MAX_TOKENS_PARAMS, parameter_rules_problems
 from aiadmin.adapters.registry import registry
 from aiadmin.adapters.urlguard import base_url_save_problem
 from aiadmin.adapters.types import CAPABILITIES

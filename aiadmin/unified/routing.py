@@ -11,8 +11,7 @@ everything else the service does, so a resolved plan is reused for a moment. The
   process-local cache cannot reach another worker), nor on the change being made through the
   ORM (queryset updates, SQL and other hosts are covered the same way).
 * In this process a save or delete of a provider, model, settings row, limit or user clears
-  the cache at once, and
-  an entry resolved while such a change happened is not stored.
+  the cache at once, and an entry resolved while such a change happened is not stored.
 * Decrypted keys live only here and in calls under way: at most :data:`MAX_ENTRIES` entries,
   each dropped once expired (expired entries are swept on every read and write).
 
