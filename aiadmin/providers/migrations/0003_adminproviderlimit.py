@@ -7,10 +7,12 @@ from django.db import migrations, models
 
 
 def copy_limits(apps, schema_editor):
+    # The database being migrated, not the default one (tests migrate two aliases).
+    db = schema_editor.connection.alias
     Settings = apps.get_model("providers", "AdminProviderSettings")
     Limit = apps.get_model("providers", "AdminProviderLimit")
-    rows = Settings.objects.exclude(monthly_limit__isnull=True, usage_month__isnull=True)
-    Limit.objects.bulk_create(
+    rows = Settings.objects.using(db).exclude(monthly_limit__isnull=True, usage_month__isnull=True)
+    Limit.objects.using(db).bulk_create(
         Limit(
             admin_id=row.admin_id,
             provider_id=row.provider_id,
@@ -23,10 +25,11 @@ def copy_limits(apps, schema_editor):
 
 
 def copy_limits_back(apps, schema_editor):
+    db = schema_editor.connection.alias
     Settings = apps.get_model("providers", "AdminProviderSettings")
     Limit = apps.get_model("providers", "AdminProviderLimit")
-    for limit in Limit.objects.iterator():
-        Settings.objects.update_or_create(
+    for limit in Limit.objects.using(db).iterator():
+        Settings.objects.using(db).update_or_create(
             admin_id=limit.admin_id,
             provider_id=limit.provider_id,
             defaults={
