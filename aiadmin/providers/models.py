@@ -11,6 +11,7 @@ from django.utils import timezone
 from aiadmin.adapters.registry import registry
 from aiadmin.adapters.types import CAPABILITIES
 
+from .endpoint_url import EndpointURLField
 from .fields import Ciphertext, EncryptedSecretField, EncryptedSecretsMixin, SafeJSONField
 from .schema import capability_flag, provider_broken_reason
 
@@ -24,10 +25,12 @@ class AIProvider(EncryptedSecretsMixin, models.Model):
     description = models.TextField(blank=True)
     # A registry key, not model choices: adapters come and go without migrations.
     adapter = models.CharField(max_length=64)
-    api_base_url = models.URLField("API base URL", max_length=500, blank=True)
-    website = models.URLField(max_length=500, blank=True)
-    docs_url = models.URLField("docs URL", max_length=500, blank=True)
-    key_url = models.URLField("key URL", max_length=500, blank=True, help_text="Where to get an API key.")
+    # URL fields that also accept a single-label host (a docker-compose service name); whether
+    # the base URL may point there is base_url_save_problem's call (the self-hosted mark).
+    api_base_url = EndpointURLField("API base URL", max_length=500, blank=True)
+    website = EndpointURLField(max_length=500, blank=True)
+    docs_url = EndpointURLField("docs URL", max_length=500, blank=True)
+    key_url = EndpointURLField("key URL", max_length=500, blank=True, help_text="Where to get an API key.")
     capabilities = SafeJSONField(default=dict, blank=True)
     config = SafeJSONField(default=dict, blank=True)
     shared_api_key = EncryptedSecretField()

@@ -33,6 +33,8 @@ from aiadmin.adapters.registry import registry
 from aiadmin.adapters.urlguard import base_url_save_problem
 from aiadmin.adapters.types import CAPABILITIES
 
+from .endpoint_url import endpoint_url_problem
+
 CAPABILITY_FLAGS = ("supported", "dynamic_models")
 # Each auth style and the keys it needs.
 AUTH_STYLES: dict[str, tuple[str, ...]] = {"bearer": (), "header": ("header",), "query": ("param",), "none": ()}
@@ -46,7 +48,6 @@ _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an HTTP token (RFC
 _HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")  # what httpx sends as ASCII, no line breaks
 _QUERY_PARAM = re.compile(r"[A-Za-z0-9_.~-]+")
 _PATH_OR_URL = re.compile(r"(/|https?://[^\s/]+/)\S*")
-_HTTP_URL = re.compile(r"https?://[^\s/]+(/\S*)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +96,8 @@ def _path_or_url(path: str, value: Any) -> Problems:
 
 
 def _http_url(path: str, value: Any) -> Problems:
-    if not (isinstance(value, str) and _HTTP_URL.fullmatch(value)):
+    # The syntax of the provider's URL fields (a docker-compose service name included).
+    if endpoint_url_problem(value) is not None:
         yield Problem(path, "must be an http(s) URL")
 
 

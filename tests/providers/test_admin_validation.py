@@ -141,3 +141,63 @@ def test_an_adapter_from_another_package_declares_its_own_config_keys(superuser_
         assert AIProvider.objects.get(slug="acme").config == {"region": "eu"}
     finally:
         registry.unregister("regional")
+
+
+# A docker-compose service name (one label, no dot) is how a self-hosted Ollama or vLLM next
+# to this app is reached. Django's URLField refused it as "Enter a valid URL." whatever the mark.
+SERVICE_URLS = ["http://ollama:11434/v1", "http://vllm:8000/v1"]
+DJANGO_URL_ERROR = "Enter a valid URL."
+
+
+@pytest.mark.parametrize("url", SERVICE_URLS)
+def test_a_service_name_without_the_mark_gets_the_self_hosted_message(superuser_client, url):
+    response = post_add(superuser_client, api_base_url=url)
+    errors = field_errors(response, "api_base_url")
+    assert len(errors) == 1 and "a name that only exists on a local machine or network" in errors[0], errors
+    assert '"allow_private_network": true' in errors[0]
+    assert not AIProvider.objects.filter(slug="acme").exists()
+
+
+@pytest.mark.parametrize("url", SERVICE_URLS)
+def test_a_service_name_marked_self_hosted_saves_and_public_urls_save_as_before(superuser_client, url):
+    response = post_add(superuser_client, api_base_url=url, config={"allow_private_network": True})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert AIProvider.objects.get(slug="acme").api_base_url == url
+    # A public URL needs no mark, and one typed without a scheme still gets https://.
+    for slug, typed, stored in [("openai-x", "https://api.openai.com/v1", "https://api.openai.com/v1"), ("openai-y", "api.openai.com/v1", "https://api.openai.com/v1")]:
+        response = post_add(superuser_client, slug=slug, api_base_url=typed)
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        assert AIProvider.objects.get(slug=slug).api_base_url == stored
+
+
+@pytest.mark.parametrize(
+    ("junk", "expected"),
+    [
+        ("http://exa mple.com", DJANGO_URL_ERROR),
+        ("http://-bad-:80", DJANGO_URL_ERROR),
+        ("http://bad-/v1", DJANGO_URL_ERROR),
+        ("http://1234/v1", DJANGO_URL_ERROR),  # an address spelling, not a name
+        ("ftp://x", "Enter an http:// or https:// address."),
+    ],
+)
+def test_the_mark_adds_service_names_and_nothing_else_to_the_url_syntax(superuser_client, junk, expected):
+    refused = post_add(superuser_client, api_base_url=junk, config={"allow_private_network": True})
+    assert field_errors(refused, "api_base_url") == [expected]
+    assert not AIProvider.objects.filter(slug="acme").exists()
+    saved = post_add(superuser_client, api_base_url="http://ollama:11434/v1", config={"allow_private_network": True})
+    assert saved.status_code == 302, saved.context["adminform"].form.errors
+
+
+def test_the_card_links_accept_a_service_name_too(superuser_client):
+    """A self-hosted provider's links may point at the same network (an internal wiki)."""
+    links = {"website": "http://ollama:11434", "docs_url": "http://wiki/ollama", "key_url": "http://wiki/keys"}
+    response = post_add(superuser_client, api_base_url="http://ollama:11434/v1", config={"allow_private_network": True}, **links)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    provider = AIProvider.objects.get(slug="acme")
+    assert {name: getattr(provider, name) for name in links} == links
+
+
+def test_a_service_name_base_url_passes_model_validation():
+    """The model field's own validators run in ModelForm._post_clean and in full_clean."""
+    provider = template(api_base_url="http://ollama:11434/v1", config={"allow_private_network": True})
+    provider.full_clean()

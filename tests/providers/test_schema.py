@@ -151,3 +151,13 @@ def test_a_deeply_nested_value_is_named_not_echoed():
         nested = [nested]
     found = problems(capabilities={}, config={"capability_rules": {"exclude": [nested]}, "default_params": {"x": nested}})
     assert found == ["config.capability_rules.exclude: every pattern must be text, not list"]
+
+
+@pytest.mark.parametrize("junk", ["http://-bad-:80", "http://hub..example/", "http://1234/"])
+def test_the_hub_url_has_the_base_urls_syntax_and_policy(junk):
+    """The Hub is called with the provider's key like the base URL: the same URL syntax (a
+    service name allowed) and the same self-hosted rule."""
+    assert problems(capabilities={}, config={"hub_url": junk, "allow_private_network": True}) == ["config.hub_url: must be an http(s) URL"]
+    assert problems(capabilities={}, config={"hub_url": "http://hf-mirror:8080", "allow_private_network": True}) == []
+    (refused,) = problems(capabilities={}, config={"hub_url": "http://hf-mirror:8080"})
+    assert refused.startswith("config.hub_url: The Hub URL points at “hf-mirror”, a name that only exists on a local machine")
