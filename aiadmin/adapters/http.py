@@ -27,7 +27,10 @@ What lives here, and how adapters use it:
 * **Bounded reads**: always send with ``stream=True``, so no body is read before it is
   checked. Error bodies are read up to :data:`MAX_ERROR_BODY_BYTES`; pass ``read_body=True``
   for a non-streamed answer and the 2xx body is read up to :data:`MAX_RESPONSE_BODY_BYTES`
-  (a larger one is a :class:`MalformedResponseError`) and returned read and closed.
+  (a larger one is a :class:`MalformedResponseError`) and returned read and closed. The caps
+  count decoded bytes: read a body only through :func:`~.content_coding.aiter_body` (never
+  ``aiter_bytes``, which inflates a whole network read at once), so a compressed body is
+  inflated at most one 64 KiB piece past its cap.
 * **Address policy**: every request passes ``extensions=self.network_policy``
   (:attr:`BaseAdapter.network_policy`, from the provider's ``allow_private_network``); the
   shared transport resolves each new connection's host once, refuses non-public addresses
