@@ -58,6 +58,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from .content_coding import ACCEPT_ENCODING, aiter_body
 from .errors import (
     AIAdminError,
     AuthenticationError,
@@ -73,7 +74,6 @@ from .errors import (
     UpstreamError,
     redact,
 )
-from .content_coding import ACCEPT_ENCODING, aiter_body
 from .pool import ShardedTransport
 from .safejson import UnsafeJSONError
 from .safejson import loads as json_loads
