@@ -27,7 +27,10 @@ What lives here, and how adapters use it:
 * **Bounded reads**: always send with ``stream=True``, so no body is read before it is
   checked. Error bodies are read up to :data:`MAX_ERROR_BODY_BYTES`; pass ``read_body=True``
   for a non-streamed answer and the 2xx body is read up to :data:`MAX_RESPONSE_BODY_BYTES`
-  (a larger one is a :class:`MalformedResponseError`) and returned read and closed.
+  (a larger one is a :class:`MalformedResponseError`) and returned read and closed. The caps
+  count decoded bytes: read a body only through :func:`~.content_coding.aiter_body` (never
+  ``aiter_bytes``, which inflates a whole network read at once), so a compressed body is
+  inflated at most one 64 KiB piece past its cap.
 * **Address policy**: every request passes ``extensions=self.network_policy``
   (:attr:`BaseAdapter.network_policy`, from the provider's ``allow_private_network``); the
   shared transport resolves each new connection's host once, refuses non-public addresses
@@ -47,7 +50,7 @@ import random
 import re
 import threading
 import weakref
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, TypeVar
@@ -55,6 +58,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from .content_coding import ACCEPT_ENCODING, aiter_body
 from .errors import (
     AIAdminError,
     AuthenticationError,
@@ -153,7 +157,8 @@ def _new_client() -> httpx.AsyncClient:
         # Never follow redirects: a redirect to another host would carry the key with it.
         # A 3xx is mapped to an error asking the admin to check the base URL.
         follow_redirects=False,
-        headers={"User-Agent": USER_AGENT},
+        # Only the codings aiadmin/adapters/content_coding.py inflates in bounded steps.
+        headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
         # Small pools filled one after the other, idle connections kept (aiadmin/adapters/pool.py).
         transport=_test_transport
         or ShardedTransport(max_connections=MAX_CONNECTIONS, keepalive_expiry=KEEPALIVE_EXPIRY),
@@ -640,23 +645,27 @@ def backoff_delay(attempt: int, *, jitter: Callable[[], float] = random.random) 
 
 
 async def read_body_capped(response: httpx.Response, *, limit: int = MAX_ERROR_BODY_BYTES) -> bytes:
-    """Read at most ``limit`` bytes of a streamed response (about one network chunk more is
-    pulled, never the rest), then close it. For error bodies: a partial body is still useful."""
+    """Read at most ``limit`` bytes of a streamed response (decoded; about one network chunk or
+    one decompression step more is pulled, never the rest), then close it. For error bodies: a
+    partial body is still useful."""
     chunks: list[bytes] = []
     size = 0
-    byte_iterator = response.aiter_bytes()
+    byte_iterator: AsyncIterator[bytes] | None = None
     try:
+        byte_iterator = aiter_body(response)
         async for chunk in byte_iterator:
+            if size + len(chunk) >= limit:
+                chunks.append(chunk[: limit - size])
+                break
             chunks.append(chunk)
             size += len(chunk)
-            if size >= limit:
-                break
-    except httpx.HTTPError:
-        pass  # a partial error body is still useful; the status decides the error class
+    except (httpx.HTTPError, MalformedResponseError):
+        pass  # a partial (or unreadable) error body is still useful; the status decides the error class
     finally:
-        await byte_iterator.aclose()  # type: ignore[attr-defined]
+        if byte_iterator is not None:
+            await byte_iterator.aclose()  # type: ignore[attr-defined]
         await response.aclose()
-    return b"".join(chunks)[:limit]
+    return b"".join(chunks)
 
 
 async def read_response(
@@ -671,8 +680,10 @@ async def read_response(
     limit = MAX_RESPONSE_BODY_BYTES
     chunks: list[bytes] = []
     size = 0
+    byte_iterator: AsyncIterator[bytes] | None = None
     try:
-        async for chunk in response.aiter_bytes():
+        byte_iterator = aiter_body(response, provider=provider)
+        async for chunk in byte_iterator:
             size += len(chunk)
             if size > limit:
                 raise MalformedResponseError(
@@ -684,6 +695,8 @@ async def read_response(
     except httpx.HTTPError as err:
         raise exception_from_transport_error(err, provider=provider, secrets=secrets, media=media) from err
     finally:
+        if byte_iterator is not None:
+            await byte_iterator.aclose()  # type: ignore[attr-defined]
         await response.aclose()
     # The bytes are already decoded, so the copy must not claim a content encoding.
     headers = [(name, value) for name, value in response.headers.multi_items() if name.lower() not in _BODY_FRAMING]

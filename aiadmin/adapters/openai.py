@@ -86,6 +86,7 @@ import httpx
 
 from .base import BaseAdapter
 from .capabilities import AUDIO, IMAGE, NOTHING, TEXT, apply_capability_rules, is_free_pricing, price_per_million
+from .content_coding import aiter_body
 from .errors import (
     AIAdminError,
     AuthenticationError,
@@ -466,8 +467,10 @@ class OpenAIAdapter(BaseAdapter):
     async def _read_capped(self, response: httpx.Response, limit: int) -> bytes:
         chunks: list[bytes] = []
         size = 0
+        byte_iterator: AsyncIterator[bytes] | None = None
         try:
-            async for chunk in response.aiter_bytes():
+            byte_iterator = aiter_body(response, provider=self.provider_name)
+            async for chunk in byte_iterator:
                 size += len(chunk)
                 if size > limit:
                     raise self._malformed(f"The image is larger than {limit // (1024 * 1024)} MB.")
@@ -476,6 +479,9 @@ class OpenAIAdapter(BaseAdapter):
             raise exception_from_transport_error(
                 err, provider=self.provider_name, secrets=self._secrets, media=True
             ) from err
+        finally:
+            if byte_iterator is not None:
+                await byte_iterator.aclose()  # type: ignore[attr-defined]
         return b"".join(chunks)
 
     def _decode_base64(self, encoded: str) -> bytes:

@@ -42,6 +42,7 @@ from typing import Any
 
 import httpx
 
+from .content_coding import aiter_body
 from .errors import AIAdminError, MalformedResponseError, ProviderTimeoutError
 from .http import error_from_response, exception_from_transport_error, read_body_capped
 from .safejson import UnsafeJSONError
@@ -250,7 +251,8 @@ class SSEStream:
 
     async def _generate(self) -> AsyncIterator[SSEEvent]:
         await self._reject_json_body()
-        byte_iterator = self._response.aiter_bytes()
+        # Decoded in bounded pieces: a compressed stream cannot inflate past the caps in one step.
+        byte_iterator = aiter_body(self._response, provider=self._provider)
         try:
             while True:
                 chunk = await self._next_chunk(byte_iterator)
