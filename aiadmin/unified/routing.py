@@ -21,9 +21,13 @@ every call.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 import time
+import weakref
 from collections import OrderedDict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -97,6 +101,42 @@ def routing_clear(**kwargs) -> None:
     with _lock:
         _entries.clear()
         _generation += 1
+
+
+# Resolutions under way, per event loop: a crowd of calls that miss the same entry at once (a
+# burst of streams after it expired) waits for one resolution instead of queueing a hundred
+# identical ones on the sync threads.
+_resolving: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple, asyncio.Future]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def routing_wait(key: tuple) -> bool:
+    """Wait while another task of this loop resolves ``key``; True if there was one to wait
+    for (the caller then looks in the cache again)."""
+    with _lock:
+        pending = _resolving.get(asyncio.get_running_loop(), {}).get(key)
+    if pending is None:
+        return False
+    await asyncio.shield(pending)  # a waiter cancelled must not cancel the others' wait
+    return True
+
+
+@contextlib.asynccontextmanager
+async def routing_resolving(key: tuple) -> AsyncIterator[None]:
+    """Mark ``key`` as being resolved by this task until the block ends (however it ends)."""
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+    with _lock:
+        waiting = _resolving.setdefault(loop, {})
+        waiting.setdefault(key, done)
+    try:
+        yield
+    finally:
+        with _lock:
+            if waiting.get(key) is done:
+                del waiting[key]
+        done.set_result(None)
 
 
 def routing_size() -> int:

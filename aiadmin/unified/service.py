@@ -42,7 +42,7 @@ from .content import article_parse, content_messages
 from .ledger import ledger_add, ledger_flush
 from .model_lists import cache_keys, entry_models, key_identity, model_list_get, provider_fingerprint
 from .plan import CallPlan, PlanError, plan_consume_quota, plan_resolve, plan_routing_key, plan_under_limit
-from .routing import routing_get, routing_put, routing_ticket
+from .routing import routing_get, routing_put, routing_resolving, routing_ticket, routing_wait
 from .stream_limits import stream_bounded, stream_limits_get
 from .results import (
     AvailableModel,
@@ -112,9 +112,12 @@ class UnifiedAIService:
     async def _plan(self, *, admin, capability: str, provider_slug: str | None, model_id: str | None) -> CallPlan:
         key = plan_routing_key(admin=admin, capability=capability, provider_slug=provider_slug, model_id=model_id)
         cached = routing_get(key)
+        if cached is None and await routing_wait(key):
+            cached = routing_get(key)  # resolved meanwhile by another call on this loop
         if cached is not None and not plan_under_limit(cached):
             return dataclasses.replace(cached, admin=admin)  # no database work on the hot path
-        return await sync_to_async(self._plan_or_record)(admin, capability, provider_slug, model_id)
+        async with routing_resolving(key):
+            return await sync_to_async(self._plan_or_record)(admin, capability, provider_slug, model_id)
 
     @staticmethod
     def _plan_or_record(admin, capability, provider_slug, model_id) -> CallPlan:
