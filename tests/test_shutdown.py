@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.fakeprovider.server import FakeProviderServer
 from tests.test_asgi_server import free_port

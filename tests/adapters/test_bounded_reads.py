@@ -6,7 +6,7 @@ is inflated only as far as the cap (as an error body, an answer, and a stream)."
 from __future__ import annotations
 
 import tracemalloc
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -44,7 +44,7 @@ class CountingBody(httpx.AsyncByteStream):
 
 
 @pytest.fixture
-def huge(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+def huge(mock_upstream) -> dict[str, Any]:
     """Every request is answered with ``state["status"]`` and a ``state["size"]``-byte body."""
     state: dict[str, Any] = {"status": 500, "size": FIFTY_MB, "pulled": []}
 
@@ -53,16 +53,8 @@ def huge(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
             state["status"], stream=CountingBody(state["size"], state["pulled"]), headers={"content-type": "application/json"}
         )
 
-    async def public(host: str, port: int) -> tuple[str, ...]:
-        return ("20.60.40.4",)
-
-    from aiadmin.adapters import urlguard
-
-    monkeypatch.setattr(urlguard, "_resolve", public)
-    monkeypatch.setattr(transport, "backoff_delay", lambda attempt, **kwargs: 0.0)
-    transport.set_transport_for_tests(httpx.MockTransport(handler))
-    yield state
-    transport.set_transport_for_tests(None)
+    mock_upstream(handler)
+    return state
 
 
 @pytest.mark.parametrize("operation", ["chat", "list_models"])
@@ -110,7 +102,7 @@ OVERHEAD = 4 * 1024 * 1024
 
 
 @pytest.fixture
-def bomb(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+def bomb(mock_upstream) -> dict[str, Any]:
     """Every request is answered with ``state["status"]`` and a gzip bomb as raw bytes."""
     state: dict[str, Any] = {"status": 500, "content_type": "application/json", "pulled": []}
     body = gzip_bomb()
@@ -122,16 +114,8 @@ def bomb(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
             headers={"content-type": state["content_type"], "content-encoding": "gzip"},
         )
 
-    async def public(host: str, port: int) -> tuple[str, ...]:
-        return ("20.60.40.4",)
-
-    from aiadmin.adapters import urlguard
-
-    monkeypatch.setattr(urlguard, "_resolve", public)
-    monkeypatch.setattr(transport, "backoff_delay", lambda attempt, **kwargs: 0.0)
-    transport.set_transport_for_tests(httpx.MockTransport(handler))
-    yield state
-    transport.set_transport_for_tests(None)
+    mock_upstream(handler)
+    return state
 
 
 async def _peak_bytes(call: Any) -> int:

@@ -9,16 +9,14 @@ import json
 import re
 import tracemalloc
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
 from aiadmin.adapters import content_coding
-from aiadmin.adapters import http as transport
 from aiadmin.adapters import openai as openai_module
-from aiadmin.adapters import urlguard
 from aiadmin.adapters.errors import BadRequestError, MalformedResponseError, UpstreamError
 from aiadmin.adapters.types import ImageRequest
 
@@ -39,7 +37,7 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 
 @pytest.fixture
-def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Handler], list[httpx.Request]]]:
+def serve(mock_upstream) -> Callable[[Handler], list[httpx.Request]]:
     """``serve(handler)`` answers every request with ``handler`` and returns the requests seen."""
     seen: list[httpx.Request] = []
 
@@ -48,16 +46,10 @@ def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Handler], list[
             seen.append(request)
             return handler(request)
 
-        transport.set_transport_for_tests(httpx.MockTransport(record))
+        mock_upstream(record)
         return seen
 
-    async def public(host: str, port: int) -> tuple[str, ...]:
-        return ("20.60.40.4",)
-
-    monkeypatch.setattr(urlguard, "_resolve", public)
-    monkeypatch.setattr(transport, "backoff_delay", lambda attempt, **kwargs: 0.0)
-    yield install
-    transport.set_transport_for_tests(None)
+    return install
 
 
 def _raw(status: int, body: bytes, encoding: str, *, content_type: str = "application/json", chunk: int = NETWORK_READ_BYTES) -> Handler:

@@ -5,15 +5,12 @@ never a RecursionError, a UnicodeEncodeError later on, or a NaN in a result."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from aiadmin.adapters import http as transport
-from aiadmin.adapters import urlguard
 from aiadmin.adapters.anthropic import AnthropicAdapter
 from aiadmin.adapters.base import BaseAdapter
 from aiadmin.adapters.errors import BadRequestError, MalformedResponseError
@@ -67,7 +64,7 @@ ADAPTERS = ("openai", "anthropic", "gemini", "huggingface")
 
 
 @pytest.fixture
-def upstream(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+def upstream(mock_upstream) -> dict[str, Any]:
     """Answers every request with ``state["status"]`` and ``state["body"]`` (SSE-framed for a
     stream request when ``state["sse"]``)."""
     state: dict[str, Any] = {"status": 200, "body": b"", "sse": False}
@@ -77,14 +74,8 @@ def upstream(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
             return httpx.Response(200, content=b"data: " + state["body"] + b"\n\n", headers={"content-type": "text/event-stream"})
         return httpx.Response(state["status"], content=state["body"], headers={"content-type": "application/json"})
 
-    async def public(host: str, port: int) -> tuple[str, ...]:
-        return ("20.60.40.4",)
-
-    monkeypatch.setattr(urlguard, "_resolve", public)
-    monkeypatch.setattr(transport, "backoff_delay", lambda attempt, **kwargs: 0.0)
-    transport.set_transport_for_tests(httpx.MockTransport(handler))
-    yield state
-    transport.set_transport_for_tests(None)
+    mock_upstream(handler)
+    return state
 
 
 def _request() -> ChatRequest:

@@ -12,7 +12,6 @@ import httpx
 import pytest
 
 from aiadmin.adapters import http as transport
-from aiadmin.adapters import urlguard
 from aiadmin.adapters.errors import (
     AIAdminError,
     AuthenticationError,
@@ -77,16 +76,6 @@ def upstream(monkeypatch: pytest.MonkeyPatch) -> Iterator[Upstream]:
     monkeypatch.setattr(transport, "backoff_delay", lambda attempt, **kwargs: 0.0)
     yield server
     transport.set_transport_for_tests(None)
-
-
-@pytest.fixture
-def public_dns(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Image hosts resolve to a public address without touching real DNS."""
-
-    async def resolve(host: str, port: int) -> tuple[str, ...]:
-        return ("20.60.40.4",)
-
-    monkeypatch.setattr(urlguard, "_resolve", resolve)
 
 
 def adapter(config: dict[str, Any] | None = None, *, base_url: str = BASE, api_key: str | None = CANARY) -> OpenAIAdapter:
@@ -809,7 +798,7 @@ async def test_image_response_format_can_be_left_out_by_config(upstream: Upstrea
 
 
 async def test_image_url_response_is_downloaded_without_the_key_or_extra_headers(
-    upstream: Upstream, public_dns: None
+    upstream: Upstream
 ) -> None:
     upstream.on("POST", f"{BASE}/images/generations", httpx.Response(200, json=payloads.IMAGE_URL_RESPONSE))
     download_url = payloads.IMAGE_DOWNLOAD_URL.split("?")[0]
@@ -827,7 +816,7 @@ async def test_image_url_response_is_downloaded_without_the_key_or_extra_headers
     assert "Authorization" not in download.headers and "X-Title" not in download.headers
 
 
-async def test_downloaded_image_without_an_image_content_type_is_sniffed(upstream: Upstream, public_dns: None) -> None:
+async def test_downloaded_image_without_an_image_content_type_is_sniffed(upstream: Upstream) -> None:
     upstream.on("POST", f"{BASE}/images/generations", httpx.Response(200, json=payloads.IMAGE_URL_RESPONSE))
     png = httpx.Response(200, content=payloads.PNG_BYTES, headers={"content-type": "application/octet-stream"})
     upstream.on("GET", payloads.IMAGE_DOWNLOAD_URL.split("?")[0], png)
@@ -866,7 +855,7 @@ async def test_image_url_that_is_not_http_is_refused(upstream: Upstream) -> None
         await adapter().generate_image(ImageRequest(model="dall-e-2", prompt="x"))
 
 
-async def test_failed_image_download_is_reported_as_not_retryable(upstream: Upstream, public_dns: None) -> None:
+async def test_failed_image_download_is_reported_as_not_retryable(upstream: Upstream) -> None:
     upstream.on("POST", f"{BASE}/images/generations", httpx.Response(200, json=payloads.IMAGE_URL_RESPONSE))
     expired = httpx.Response(403, text="<Error><Code>AuthenticationFailed</Code></Error>")
     upstream.on("GET", payloads.IMAGE_DOWNLOAD_URL.split("?")[0], expired)

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from aiadmin.playground.models import GeneratedImage
 from aiadmin.providers import usage
-from aiadmin.providers.models import AdminProviderLimit, AdminProviderSettings, AIProvider
+from aiadmin.providers.models import AdminProviderLimit, AIProvider
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,26 @@
+"""Fixtures shared by the adapter tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+
+from aiadmin.adapters import http as transport
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+@pytest.fixture
+def mock_upstream(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Handler], None]]:
+    """``mock_upstream(handler)``: every request of the shared client is answered by
+    ``handler`` (an ``httpx.MockTransport``, no network and no URL guard), and retries do not
+    wait."""
+    monkeypatch.setattr(transport, "backoff_delay", lambda attempt, **kwargs: 0.0)
+
+    def install(handler: Handler) -> None:
+        transport.set_transport_for_tests(httpx.MockTransport(handler))
+
+    yield install
+    transport.set_transport_for_tests(None)
