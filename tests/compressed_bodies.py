@@ -5,12 +5,12 @@ HTTP server that sends a compressed body as it is."""
 from __future__ import annotations
 
 import functools
-import socketserver
-import threading
 import zlib
 from collections.abc import AsyncIterator
 
 import httpx
+
+from tests.fake_network import ThreadedLoopback, request_heads
 
 # httpcore reads at most this much from the socket at a time.
 NETWORK_READ_BYTES = 64 * 1024
@@ -78,7 +78,7 @@ class RawBody(httpx.AsyncByteStream):
         pass
 
 
-class RawHTTPServer:
+class RawHTTPServer(ThreadedLoopback):
     """HTTP/1.1 on 127.0.0.1 answering every request with one fixed status, headers and body,
     sent as they are (a compressed body goes out compressed). Use as a context manager."""
 
@@ -87,44 +87,18 @@ class RawHTTPServer:
         self.status = status
         self.headers = headers or {}
         self.requests = 0
-        server = self
+        super().__init__()
 
-        class Handler(socketserver.BaseRequestHandler):
-            def handle(self) -> None:
-                try:
-                    self._answer_each_request()
-                except OSError:
-                    return  # the client stopped reading (a cap was reached) and closed
-
-            def _answer_each_request(self) -> None:
-                reader = self.request.makefile("rb")
-                while True:
-                    head = b""
-                    while not head.endswith(b"\r\n\r\n"):
-                        line = reader.readline(65536)
-                        if not line:
-                            return
-                        head += line
-                    server.requests += 1
-                    for line in head.split(b"\r\n"):
-                        if line.lower().startswith(b"content-length:"):
-                            reader.read(int(line.split(b":", 1)[1]))
-                    fields = {**server.headers, "Content-Length": str(len(server.body))}
-                    self.request.sendall(
-                        f"HTTP/1.1 {server.status} Status\r\n".encode()
-                        + "".join(f"{name}: {value}\r\n" for name, value in fields.items()).encode()
-                        + b"\r\n"
-                    )
-                    self.request.sendall(server.body)
-
-        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-
-    def __enter__(self) -> RawHTTPServer:
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+    def answer(self, sock) -> None:
+        try:
+            for _head in request_heads(sock.makefile("rb")):
+                self.requests += 1
+                fields = {**self.headers, "Content-Length": str(len(self.body))}
+                sock.sendall(
+                    f"HTTP/1.1 {self.status} Status\r\n".encode()
+                    + "".join(f"{name}: {value}\r\n" for name, value in fields.items()).encode()
+                    + b"\r\n"
+                )
+                sock.sendall(self.body)
+        except OSError:
+            return  # the client stopped reading (a cap was reached) and closed

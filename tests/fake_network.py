@@ -95,7 +95,51 @@ def fake_network(monkeypatch: pytest.MonkeyPatch) -> FakeNetwork:
     return network
 
 
-class LoopbackServer:
+def request_heads(reader) -> Iterator[bytes]:
+    """Each HTTP/1.1 request head read from ``reader`` (keep-alive), its body read past."""
+    while True:
+        head = b""
+        while not head.endswith(b"\r\n\r\n"):
+            line = reader.readline(65536)
+            if not line:
+                return
+            head += line
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":", 1)[1])
+        reader.read(length)
+        yield head
+
+
+class ThreadedLoopback:
+    """A threaded TCP server on 127.0.0.1 (an ephemeral port) for ``answer(sock)`` per
+    connection; a context manager that serves while inside."""
+
+    def __init__(self) -> None:
+        owner = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                owner.answer(self.request)
+
+        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+
+    def answer(self, sock: socket.socket) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class LoopbackServer(ThreadedLoopback):
     """HTTP/1.1 on 127.0.0.1 (TLS when given a context): keep-alive, one fixed JSON answer."""
 
     def __init__(self, body: bytes = b'{"object": "list", "data": []}', *, tls: ssl.SSLContext | None = None) -> None:
@@ -103,50 +147,25 @@ class LoopbackServer:
         self.connections = 0
         self.heads: list[bytes] = []
         self._lock = threading.Lock()
-        server = self
+        self._tls = tls
+        super().__init__()
 
-        class Handler(socketserver.BaseRequestHandler):
-            def handle(self) -> None:
-                with server._lock:
-                    server.connections += 1
-                sock = self.request
-                if tls is not None:
-                    try:
-                        sock = tls.wrap_socket(sock, server_side=True)
-                    except (ssl.SSLError, OSError):
-                        return
-                reader = sock.makefile("rb")
-                while True:
-                    head = b""
-                    while not head.endswith(b"\r\n\r\n"):
-                        line = reader.readline(65536)
-                        if not line:
-                            return
-                        head += line
-                    with server._lock:
-                        server.heads.append(head)
-                    length = 0
-                    for line in head.split(b"\r\n"):
-                        if line.lower().startswith(b"content-length:"):
-                            length = int(line.split(b":", 1)[1])
-                    reader.read(length)
-                    sock.sendall(
-                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                        + f"Content-Length: {len(server.body)}\r\n\r\n".encode()
-                        + server.body
-                    )
-
-        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-
-    def __enter__(self) -> LoopbackServer:
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+    def answer(self, sock: socket.socket) -> None:
+        with self._lock:
+            self.connections += 1
+        if self._tls is not None:
+            try:
+                sock = self._tls.wrap_socket(sock, server_side=True)
+            except (ssl.SSLError, OSError):
+                return
+        for head in request_heads(sock.makefile("rb")):
+            with self._lock:
+                self.heads.append(head)
+            sock.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                + f"Content-Length: {len(self.body)}\r\n\r\n".encode()
+                + self.body
+            )
 
     def hosts(self) -> list[str]:
         """The ``Host`` header of every request received, in order."""
