@@ -21,7 +21,7 @@ bench-streams: setup
 	.venv/bin/python benchmarks/streams.py $(BENCH_ARGS)
 
 check-deploy: setup
-	DJANGO_SETTINGS_MODULE=aiadmin.settings.production \
+	DJANGO_SETTINGS_MODULE=standalone.settings.production \
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))')} \
 	DJANGO_ALLOWED_HOSTS=$${DJANGO_ALLOWED_HOSTS:-aiadmin.example.com} \
 	AIADMIN_ENCRYPTION_KEYS=$${AIADMIN_ENCRYPTION_KEYS:-$$(.venv/bin/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')} \

@@ -2,7 +2,7 @@
 model-browser partial for a cached list of 400 models (``make bench-console``).
 
 Server time is the time the console's ASGI application takes to answer, driven in-process
-the way uvicorn drives it (``aiadmin.asgi.application`` on a uvloop loop, its sync thread,
+the way uvicorn drives it (``standalone.asgi.application`` on a uvloop loop, its sync thread,
 middleware, session and templates included; no socket), p50 and p95 over ``--requests``
 requests. It uses a throwaway SQLite database unless DATABASE_URL is set.
 """
@@ -45,7 +45,7 @@ def calibration_ms() -> float:
 
 
 def setup(database_url: str) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aiadmin.settings.dev")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "standalone.settings.dev")
     os.environ["DATABASE_URL"] = database_url
     import django
 
@@ -131,10 +131,10 @@ def main() -> None:
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(admin)
     cookie = [(b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())]
-    from aiadmin.asgi import application
+    from standalone.asgi import application
     from aiadmin.console.card_data import _render_card
 
-    cards_url, browser_url = reverse("console:cards"), reverse("console:browser", args=[first.slug, "chat"])
+    cards_url, browser_url = reverse("aiadmin_console:cards"), reverse("aiadmin_console:browser", args=[first.slug, "chat"])
 
     async def run() -> tuple[list[float], list[float], list[float]]:
         await timed(application, cards_url, 20, cookie)  # warm-up: templates, connections

@@ -65,7 +65,7 @@ def start_fake_provider(latency_ms: int) -> tuple[subprocess.Popen, str]:
 
 
 def setup_django(database_url: str | None) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aiadmin.settings.dev")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "standalone.settings.dev")
     if database_url:
         os.environ["DATABASE_URL"] = database_url
     import django

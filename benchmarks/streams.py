@@ -89,7 +89,7 @@ def start(tmp: Path, *, target: str, pin: bool) -> tuple[list[subprocess.Popen],
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     # Production settings (DEBUG off, as a server under load runs), plain HTTP on loopback.
     env.update(
-        DJANGO_SETTINGS_MODULE="aiadmin.settings.production",
+        DJANGO_SETTINGS_MODULE="standalone.settings.production",
         DJANGO_SECRET_KEY="benchmark-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
         DJANGO_SECURE_SSL_REDIRECT="false",
@@ -105,7 +105,7 @@ def start(tmp: Path, *, target: str, pin: bool) -> tuple[list[subprocess.Popen],
         subprocess.run([*manage, "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True, capture_output=True)
         setup = SETUP.format(url=upstream, model=MODEL)
         subprocess.run([*manage, "shell", "-c", setup], cwd=ROOT, env=env, check=True, capture_output=True)
-    app = "aiadmin.asgi:application" if target == "console" else "benchmarks.bare_proxy:app"
+    app = "standalone.asgi:application" if target == "console" else "benchmarks.bare_proxy:app"
     port = free_port()
     worker = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--workers", "1",

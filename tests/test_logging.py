@@ -234,7 +234,7 @@ import logging, logging.config, sys
 import uvicorn.config
 logging.config.dictConfig(uvicorn.config.LOGGING_CONFIG)  # what uvicorn does before loading the app
 import django
-django.setup()  # what aiadmin.asgi does: LOGGING applied after uvicorn's
+django.setup()  # what standalone.asgi does: LOGGING applied after uvicorn's
 from aiadmin.known_secrets import redact_from_logs
 key = sys.argv[1]
 redact_from_logs(key)
@@ -248,7 +248,7 @@ for name in ("uvicorn.error", "uvicorn.asgi", "django.request", "django.server",
 
 def test_records_of_djangos_and_uvicorns_loggers_reach_only_filtered_handlers():
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-           "DJANGO_SETTINGS_MODULE": "aiadmin.settings.dev", "AIADMIN_LOG_LEVEL": "DEBUG"}
+           "DJANGO_SETTINGS_MODULE": "standalone.settings.dev", "AIADMIN_LOG_LEVEL": "DEBUG"}
     done = subprocess.run([sys.executable, "-c", _UNDER_UVICORN, KEY], env=env, capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     text = done.stdout + done.stderr
@@ -260,7 +260,7 @@ def test_records_of_djangos_and_uvicorns_loggers_reach_only_filtered_handlers():
 _LEAKY_APP = """
 import os
 
-import aiadmin.asgi  # noqa: F401  (the project's app module: Django set up, LOGGING applied after uvicorn's)
+import standalone.asgi  # noqa: F401  (the project's app module: Django set up, LOGGING applied after uvicorn's)
 from aiadmin.known_secrets import redact_from_logs
 
 KEY = os.environ["LEAK_KEY"]
@@ -280,7 +280,7 @@ def test_under_a_real_uvicorn_an_exception_quoting_a_key_is_logged_redacted(tmp_
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update(
         PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-        DJANGO_SETTINGS_MODULE="aiadmin.settings.dev",
+        DJANGO_SETTINGS_MODULE="standalone.settings.dev",
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         LEAK_KEY=KEY,
     )

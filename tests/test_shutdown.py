@@ -39,7 +39,7 @@ AIModel.objects.create(provider=p, capability="chat", model_id="{model}", is_act
 def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update(
-        DJANGO_SETTINGS_MODULE="aiadmin.settings.dev",
+        DJANGO_SETTINGS_MODULE="standalone.settings.dev",
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         PYTHONPATH=os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
         **extra,
@@ -49,7 +49,7 @@ def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 def start_uvicorn(env: dict[str, str], port: int, *args: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "aiadmin.asgi:application", "--host", "127.0.0.1", "--port", str(port), *args],
+        [sys.executable, "-m", "uvicorn", "standalone.asgi:application", "--host", "127.0.0.1", "--port", str(port), *args],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
 
@@ -109,7 +109,7 @@ async def open_streams(base: str, cookies: httpx.Cookies, started: threading.Sem
 
 def ledger_rows(db: Path) -> list[str]:
     with sqlite3.connect(db) as connection:
-        return [row[0] for row in connection.execute("SELECT status FROM providers_airequestlog")]
+        return [row[0] for row in connection.execute("SELECT status FROM aiadmin_providers_airequestlog")]
 
 
 def test_sigterm_with_twenty_streams_in_flight_writes_twenty_cancelled_rows(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import clear_url_caches, reverse
 
-import aiadmin.urls
+import standalone.urls
 from aiadmin.playground.models import GeneratedAudio, GeneratedImage
 
 pytestmark = pytest.mark.django_db
@@ -22,18 +22,18 @@ def debug_urls(settings, tmp_path):
     """The project's URLconf as it is built when DEBUG is on."""
     settings.MEDIA_ROOT = tmp_path
     settings.DEBUG = True
-    importlib.reload(aiadmin.urls)
+    importlib.reload(standalone.urls)
     clear_url_caches()
     yield
     settings.DEBUG = False
-    importlib.reload(aiadmin.urls)
+    importlib.reload(standalone.urls)
     clear_url_caches()
 
 
 WAV = b"RIFF\x00\x00\x00\x00WAVEowner-only-bytes"
 KINDS = {
-    "image": (GeneratedImage, "console:image_file", PNG, {"prompt": "p", "mime_type": "image/png"}),
-    "audio": (GeneratedAudio, "console:audio_file", WAV, {"text": "t", "mime_type": "audio/wav"}),
+    "image": (GeneratedImage, "aiadmin_console:image_file", PNG, {"prompt": "p", "mime_type": "image/png"}),
+    "audio": (GeneratedAudio, "aiadmin_console:audio_file", WAV, {"text": "t", "mime_type": "audio/wav"}),
 }
 
 

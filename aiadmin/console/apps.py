@@ -3,5 +3,5 @@ from django.apps import AppConfig
 
 class ConsoleConfig(AppConfig):
     name = "aiadmin.console"
-    label = "console"
+    label = "aiadmin_console"
     verbose_name = "AI console"

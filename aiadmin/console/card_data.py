@@ -32,9 +32,9 @@ class CardUrls:
     @classmethod
     def build(cls) -> CardUrls:
         return cls(
-            browser=reverse("console:browser", args=[_SLUG, _CAPABILITY]),
-            provider_change=reverse("admin:providers_aiprovider_change", args=[0]).replace("/0/", "/__pk__/"),
-            keys=reverse("console:keys", args=[_SLUG]),
+            browser=reverse("aiadmin_console:browser", args=[_SLUG, _CAPABILITY]),
+            provider_change=reverse("admin:aiadmin_providers_aiprovider_change", args=[0]).replace("/0/", "/__pk__/"),
+            keys=reverse("aiadmin_console:keys", args=[_SLUG]),
         )
 
 
@@ -105,5 +105,5 @@ def card_html(data: dict) -> SafeString:
 
 @functools.lru_cache(maxsize=CARD_HTML_CACHE_SIZE)
 def _render_card(content: _CardContent) -> SafeString:
-    html = get_template("console/cards.html#provider-card").render({"card": content.data})
+    html = get_template("aiadmin/console/cards.html#provider-card").render({"card": content.data})
     return mark_safe(html)  # noqa: S308  (rendered by the auto-escaping template above)

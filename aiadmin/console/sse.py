@@ -20,7 +20,7 @@ from aiadmin.adapters import safejson
 from aiadmin.adapters.errors import AIAdminError, StreamLimitError, redact
 from aiadmin.unified import StreamSummary
 
-from .picker import ChoiceError, choice_resolve
+from aiadmin.playground.picker import ChoiceError, choice_resolve
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from .views import audio as audio_views
 from .views import image as image_views
 from .views import keys as keys_views
 
-app_name = "console"
+app_name = "aiadmin_console"
 
 urlpatterns = [
     path("", cards.cards_view, name="cards"),

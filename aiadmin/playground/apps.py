@@ -3,7 +3,7 @@ from django.apps import AppConfig
 
 class PlaygroundConfig(AppConfig):
     name = "aiadmin.playground"
-    label = "playground"
+    label = "aiadmin_playground"
     verbose_name = "AI playgrounds"
     default_auto_field = "django.db.models.BigAutoField"
 

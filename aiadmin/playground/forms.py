@@ -14,7 +14,7 @@ from unfold.widgets import (
     UnfoldAdminTextInputWidget,
 )
 
-from aiadmin.console.picker import choice_label, choice_split, choice_usable, choice_value
+from .picker import choice_label, choice_split, choice_usable, choice_value
 from aiadmin.unified.results import AvailableModel
 
 from .services import MAX_UPLOAD_BYTES, UPLOAD_EXTENSIONS

@@ -3,7 +3,7 @@ store what comes back through Django's default storage, check uploads, serve fil
 
 Files go through the storage API only (``save``, ``open``, ``delete``; never ``path()`` or
 ``MEDIA_ROOT``), so any backend in ``STORAGES["default"]`` works: the local disk, or a shared
-store such as S3 when several hosts serve the console (``aiadmin/settings/storage.py``)."""
+store such as S3 when several hosts serve the console (``standalone/settings/storage.py``)."""
 
 from __future__ import annotations
 

@@ -9,14 +9,10 @@ stored on them (see :class:`RequestFreeAdminMixin`)."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
-from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
-from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from aiadmin.adapters.types import CAPABILITIES
 
@@ -27,11 +23,11 @@ from .services import aimodel_select
 from .usage import limit_create, quota_remaining, quota_used
 
 
-def _is_staff(request) -> bool:
+def is_staff(request) -> bool:
     return request.user.is_active and request.user.is_staff
 
 
-def _is_superuser(request) -> bool:
+def is_superuser(request) -> bool:
     return request.user.is_active and request.user.is_superuser
 
 
@@ -65,19 +61,19 @@ class SuperuserEditsStaffViewsMixin(RequestFreeAdminMixin):
     """Staff may look; only superusers add, change or delete."""
 
     def has_module_permission(self, request):
-        return _is_staff(request)
+        return is_staff(request)
 
     def has_view_permission(self, request, obj=None):
-        return _is_staff(request)
+        return is_staff(request)
 
     def has_add_permission(self, request):
-        return _is_superuser(request)
+        return is_superuser(request)
 
     def has_change_permission(self, request, obj=None):
-        return _is_superuser(request)
+        return is_superuser(request)
 
     def has_delete_permission(self, request, obj=None):
-        return _is_superuser(request)
+        return is_superuser(request)
 
 
 class CapabilityFilter(admin.SimpleListFilter):
@@ -160,7 +156,7 @@ class AIProviderAdmin(SuperuserEditsStaffViewsMixin, ModelAdmin):
     def get_list_display(self, request):
         # Which column is shown is decided per request; neither column depends on who asks.
         list_display = super().get_list_display(request)
-        if _is_superuser(request):
+        if is_superuser(request):
             return tuple("shared_key_hint" if name == "shared_key_state" else name for name in list_display)
         return list_display
 
@@ -246,10 +242,10 @@ class OwnRowsAdminMixin(RequestFreeAdminMixin):
         return request.user.is_superuser or obj is None or obj.admin_id == request.user.pk
 
     def has_module_permission(self, request):
-        return _is_staff(request)
+        return is_staff(request)
 
     def has_view_permission(self, request, obj=None):
-        return _is_staff(request) and self._owns(request, obj)
+        return is_staff(request) and self._owns(request, obj)
 
 
 @admin.register(AdminProviderSettings)
@@ -266,13 +262,13 @@ class AdminProviderSettingsAdmin(OwnRowsAdminMixin, ModelAdmin):
     readonly_fields = ("personal_key_state", "key_status", "monthly_limit_state", "total_requests", "last_used_at", "created_at", "updated_at")
 
     def has_add_permission(self, request):
-        return _is_staff(request)
+        return is_staff(request)
 
     def has_change_permission(self, request, obj=None):
-        return _is_staff(request) and self._owns(request, obj)
+        return is_staff(request) and self._owns(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return _is_staff(request) and self._owns(request, obj)
+        return is_staff(request) and self._owns(request, obj)
 
     def get_fields(self, request, obj=None):
         fields = ["provider", "personal_api_key", "use_shared_api", "preferred_models", "is_active"]
@@ -336,13 +332,13 @@ class AdminProviderLimitAdmin(OwnRowsAdminMixin, ModelAdmin):
     readonly_fields = ("requests_this_month", "remaining", "created_at", "updated_at")
 
     def has_add_permission(self, request):
-        return _is_superuser(request)
+        return is_superuser(request)
 
     def has_change_permission(self, request, obj=None):
-        return _is_superuser(request)
+        return is_superuser(request)
 
     def has_delete_permission(self, request, obj=None):
-        return _is_superuser(request)
+        return is_superuser(request)
 
     def get_fields(self, request, obj=None):
         fields = ["admin", "provider", "monthly_limit"]
@@ -398,10 +394,10 @@ class AIRequestLogAdmin(RequestFreeAdminMixin, ModelAdmin):
         return queryset if request.user.is_superuser else queryset.filter(admin=request.user)
 
     def has_module_permission(self, request):
-        return _is_staff(request)
+        return is_staff(request)
 
     def has_view_permission(self, request, obj=None):
-        return _is_staff(request) and (request.user.is_superuser or obj is None or obj.admin_id == request.user.pk)
+        return is_staff(request) and (request.user.is_superuser or obj is None or obj.admin_id == request.user.pk)
 
     def has_add_permission(self, request):
         return False  # the ledger is written by the service, never by hand
@@ -411,32 +407,3 @@ class AIRequestLogAdmin(RequestFreeAdminMixin, ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-# Django's own user and group admin, restyled by Unfold.
-admin.site.unregister(User)
-admin.site.unregister(Group)
-
-
-class SuperuserOnlyAdminMixin(SuperuserEditsStaffViewsMixin):
-    """Users and groups are the superadmins' alone, whatever model permissions a staff
-    account was granted: whoever edits users can make themselves a superuser. (Staff change
-    their own password through the admin site's password page, not here.)"""
-
-    def has_module_permission(self, request):
-        return _is_superuser(request)
-
-    def has_view_permission(self, request, obj=None):
-        return _is_superuser(request)
-
-
-@admin.register(User)
-class UserAdmin(SuperuserOnlyAdminMixin, BaseUserAdmin, ModelAdmin):
-    form = UserChangeForm
-    add_form = UserCreationForm
-    change_password_form = AdminPasswordChangeForm
-
-
-@admin.register(Group)
-class GroupAdmin(SuperuserOnlyAdminMixin, BaseGroupAdmin, ModelAdmin):
-    pass

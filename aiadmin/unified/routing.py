@@ -10,8 +10,10 @@ everything else the service does, so a resolved plan is reused for a moment. The
   expires. Nothing depends on another process telling this one about a change (a version in a
   process-local cache cannot reach another worker), nor on the change being made through the
   ORM (queryset updates, SQL and other hosts are covered the same way).
-* In this process a save or delete of a provider, model, settings row, limit or user clears
-  the cache at once, and an entry resolved while such a change happened is not stored.
+* In this process a save or delete of a provider, model, settings row or limit clears the
+  cache at once, and an entry resolved while such a change happened is not stored. User rows
+  belong to the host: a change to one (``is_superuser``, ``is_active``) is seen, like any
+  other change made elsewhere, once the entries that hold it expire.
 * Decrypted keys live only here and in calls under way: at most :data:`MAX_ENTRIES` entries,
   each dropped once expired (expired entries are swept on every read and write).
 
@@ -30,7 +32,6 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
 from django.db.models.signals import post_delete, post_save
 
 from aiadmin.providers.models import AdminProviderLimit, AdminProviderSettings, AIModel, AIProvider
@@ -144,9 +145,9 @@ def routing_size() -> int:
         return len(_entries)
 
 
-# Where routing facts live: providers, selected models, settings rows, limits and users (their
-# is_superuser and is_active decide access). Explicit senders: no other model's save (the ledger's
-# on every call, a host's own models) empties the cache.
-for _model in (AIProvider, AIModel, AdminProviderSettings, AdminProviderLimit, get_user_model()):
+# aiadmin's own rows that routing reads: providers, selected models, settings rows, limits.
+# Explicit senders: no other model's save (the ledger's on every call, the host's users and its
+# own models) empties the cache.
+for _model in (AIProvider, AIModel, AdminProviderSettings, AdminProviderLimit):
     post_save.connect(routing_clear, sender=_model, dispatch_uid=f"routing-clear-save-{_model._meta.label}")
     post_delete.connect(routing_clear, sender=_model, dispatch_uid=f"routing-clear-delete-{_model._meta.label}")

@@ -18,9 +18,9 @@ from aiadmin.providers.models import AIProvider
 
 pytestmark = pytest.mark.django_db
 
-URL = reverse("console:audio")
-SPEECH_URL = reverse("console:speech")
-TRANSCRIPTION_URL = reverse("console:transcription")
+URL = reverse("aiadmin_console:audio")
+SPEECH_URL = reverse("aiadmin_console:speech")
+TRANSCRIPTION_URL = reverse("aiadmin_console:transcription")
 SANDBOX = "sandbox::sandbox-voice"
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -47,7 +47,7 @@ def transcribe(client, upload):
 
 
 def test_anonymous_users_are_sent_to_login(client):
-    for url in (URL, reverse("console:audio_file", args=[1])):
+    for url in (URL, reverse("aiadmin_console:audio_file", args=[1])):
         response = client.get(url)
         assert response.status_code == 302 and reverse("admin:login") in response["Location"]
 
@@ -65,15 +65,15 @@ def test_text_to_speech_on_the_sandbox_gives_a_playable_wav_served_to_the_owner(
     html = speak(staff_client).content.decode()
     clip = GeneratedAudio.objects.get()
     assert clip.admin == staff_user and clip.mime_type == "audio/wav" and clip.text == "Hello from the sandbox"
-    player_url = reverse("console:audio_file", args=[clip.pk])
+    player_url = reverse("aiadmin_console:audio_file", args=[clip.pk])
     assert f'<audio controls preload="metadata" src="{player_url}"' in html
     assert "data:" not in html  # a strict CSP allows no data: media
-    assert reverse("console:audio_download", args=[clip.pk]) in html
+    assert reverse("aiadmin_console:audio_download", args=[clip.pk]) in html
     response = staff_client.get(player_url)
     assert response.status_code == 200 and response["Content-Type"] == "audio/wav"
     with wave.open(io.BytesIO(response.content)) as wav:
         assert wav.getnframes() > 0
-    download = staff_client.get(reverse("console:audio_download", args=[clip.pk]))
+    download = staff_client.get(reverse("aiadmin_console:audio_download", args=[clip.pk]))
     assert download["Content-Disposition"].startswith("attachment;")
 
 
@@ -81,8 +81,8 @@ def test_other_admins_cannot_play_my_audio(client, staff_client, other_staff_use
     speak(staff_client)
     clip = GeneratedAudio.objects.get()
     client.force_login(other_staff_user)
-    assert client.get(reverse("console:audio_file", args=[clip.pk])).status_code == 404
-    assert client.get(reverse("console:audio_download", args=[clip.pk])).status_code == 404
+    assert client.get(reverse("aiadmin_console:audio_file", args=[clip.pk])).status_code == 404
+    assert client.get(reverse("aiadmin_console:audio_download", args=[clip.pk])).status_code == 404
 
 
 def test_speech_errors_are_clear_and_the_form_keeps_the_text(staff_client, sandbox):

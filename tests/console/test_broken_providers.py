@@ -23,7 +23,7 @@ BROKEN_SHAPES = [
 IDS = ["both", "caps-list", "caps-number", "cap-text", "auth-text", "config-text", "config-list"]
 
 # The usage page lists providers too and never read these fields (it rendered already).
-PAGES = ["console:cards", "console:chat", "console:content", "console:image", "console:audio"]
+PAGES = ["aiadmin_console:cards", "aiadmin_console:chat", "aiadmin_console:content", "aiadmin_console:image", "aiadmin_console:audio"]
 
 
 @pytest.fixture
@@ -56,39 +56,39 @@ def test_every_page_listing_providers_renders_with_broken_rows(superuser_client,
 
 def test_the_keys_page_of_a_broken_provider_renders(superuser_client, every_broken_shape):
     for provider in every_broken_shape:
-        response = superuser_client.get(reverse("console:keys", args=[provider.slug]))
+        response = superuser_client.get(reverse("aiadmin_console:keys", args=[provider.slug]))
         assert response.status_code == 200 and str(provider) in response.content.decode(), provider.slug
 
 
 @pytest.mark.parametrize("shape", BROKEN_SHAPES, ids=IDS)
 def test_a_broken_row_is_a_broken_card_with_the_reason_and_a_fix_link(superuser_client, broken_provider, healthy, shape):
     provider = broken_provider(shape)
-    html = superuser_client.get(reverse("console:cards")).content.decode()
+    html = superuser_client.get(reverse("aiadmin_console:cards")).content.decode()
     assert 'data-testid="card-healthy"' in html  # the other cards are there
     assert 'data-testid="access-broken">settings broken</span>' in html
     assert 'class="ai-card ai-card--broken" id="card-broken"' in html
     assert "Broken AI&#x27;s settings are broken: " in html
-    fix = reverse("admin:providers_aiprovider_change", args=[provider.pk])
+    fix = reverse("admin:aiadmin_providers_aiprovider_change", args=[provider.pk])
     assert f'<a class="ai-link" href="{fix}" data-testid="fix-broken">' in html
     assert 'id="card-healthy"' in html and 'data-testid="access-healthy">settings broken' not in html
 
 
 def test_staff_see_the_broken_card_without_the_admin_link(staff_client, broken_provider):
     broken_provider({"config": {"auth": "oops"}})
-    html = staff_client.get(reverse("console:cards")).content.decode()
+    html = staff_client.get(reverse("aiadmin_console:cards")).content.decode()
     assert 'data-testid="access-broken">settings broken</span>' in html and "A superadmin can fix them" in html
     assert 'data-testid="fix-broken"' not in html
 
 
 def test_the_model_browser_of_a_broken_provider_says_why(superuser_client, broken_provider):
     broken_provider({"config": {"auth": "oops"}})
-    response = superuser_client.get(reverse("console:browser", args=["broken", "chat"]), HTTP_HX_REQUEST="true")
+    response = superuser_client.get(reverse("aiadmin_console:browser", args=["broken", "chat"]), HTTP_HX_REQUEST="true")
     assert response.status_code == 200 and "settings are broken: config.auth" in response.content.decode()
 
 
 def test_a_broken_provider_is_not_offered_as_usable_in_the_playground(superuser_client, broken_provider, healthy):
     broken_provider({"config": {"auth": "oops"}})
-    html = superuser_client.get(reverse("console:chat")).content.decode()
+    html = superuser_client.get(reverse("aiadmin_console:chat")).content.decode()
     assert "Broken AI · m-chat (settings broken)</option>" in html
     assert 'value="broken::m-chat" data-remaining="" data-provider="Broken AI" disabled>' in html
 
@@ -96,6 +96,6 @@ def test_a_broken_provider_is_not_offered_as_usable_in_the_playground(superuser_
 def test_the_card_shows_the_self_hosted_mark(superuser_client, make_provider):
     make_provider(slug="home-llm", adapter="openai", api_base_url="http://localhost:11434/v1", config={"allow_private_network": True})
     make_provider(slug="cloud", adapter="openai", api_base_url="https://api.cloud.example/v1", config={})
-    html = superuser_client.get(reverse("console:cards")).content.decode()
+    html = superuser_client.get(reverse("aiadmin_console:cards")).content.decode()
     assert 'data-testid="self-hosted-home-llm">Self-hosted</span>' in html
     assert 'data-testid="self-hosted-cloud"' not in html

@@ -38,12 +38,12 @@ def model_ids(html: str) -> list[str]:
 
 
 def browse(client, slug="fake", capability="chat", **params):
-    return client.get(reverse("console:browser", args=[slug, capability]), params, HTTP_HX_REQUEST="true")
+    return client.get(reverse("aiadmin_console:browser", args=[slug, capability]), params, HTTP_HX_REQUEST="true")
 
 
 def test_no_upstream_call_until_the_browser_is_opened(superuser_client, fake_openai, fake_provider):
     fake_openai()
-    superuser_client.get(reverse("console:cards"))
+    superuser_client.get(reverse("aiadmin_console:cards"))
     assert fake_provider.requests_to("/models") == []
     response = browse(superuser_client)
     assert response.status_code == 200
@@ -78,7 +78,7 @@ def test_selecting_a_model_updates_the_card_row_and_history(superuser_client, su
     provider = fake_openai()
     # The second model, so that "selected first" has to move it to the top.
     model_id = model_ids(browse(superuser_client, part="list").content.decode())[1]
-    response = superuser_client.post(reverse("console:select", args=["fake", "chat"]), {"model_id": model_id}, HTTP_HX_REQUEST="true")
+    response = superuser_client.post(reverse("aiadmin_console:select", args=["fake", "chat"]), {"model_id": model_id}, HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert response.status_code == 200
     assert 'hx-swap-oob="true"' in html and 'id="cap-fake-chat"' in html
@@ -88,13 +88,13 @@ def test_selecting_a_model_updates_the_card_row_and_history(superuser_client, su
     # the list, reopened, marks the new selection (nothing stale is reused)
     assert model_ids(browse(superuser_client, part="list").content.decode())[0] == model_id
     # everyone sees it on reload
-    assert escape(selected.display_name) in superuser_client.get(reverse("console:cards")).content.decode()
+    assert escape(selected.display_name) in superuser_client.get(reverse("aiadmin_console:cards")).content.decode()
 
 
 def test_staff_selection_is_a_personal_preference(staff_client, staff_user, fake_openai):
     provider = fake_openai(allow_shared_for_normal_admins=True)
     model_id = model_ids(browse(staff_client, part="list").content.decode())[0]
-    staff_client.post(reverse("console:select", args=["fake", "chat"]), {"model_id": model_id})
+    staff_client.post(reverse("aiadmin_console:select", args=["fake", "chat"]), {"model_id": model_id})
     assert not AIModel.objects.filter(provider=provider, is_active=True).exists()
     assert AdminProviderSettings.objects.get(admin=staff_user).preferred_models == {"chat": model_id}
 
@@ -105,7 +105,7 @@ def test_selection_needs_post_and_csrf(fake_openai, superuser):
     fake_openai()
     client = Client(enforce_csrf_checks=True)
     client.force_login(superuser)
-    url = reverse("console:select", args=["fake", "chat"])
+    url = reverse("aiadmin_console:select", args=["fake", "chat"])
     assert client.get(url).status_code == 405
     assert client.post(url, {"model_id": "x"}).status_code == 403
 
@@ -113,7 +113,7 @@ def test_selection_needs_post_and_csrf(fake_openai, superuser):
 def test_no_key_state_links_to_adding_one(staff_client, fake_openai):
     fake_openai()  # the shared key is not for normal admins
     html = browse(staff_client).content.decode()
-    assert 'data-testid="browser-state-no_key"' in html and reverse("console:keys", args=["fake"]) in html
+    assert 'data-testid="browser-state-no_key"' in html and reverse("aiadmin_console:keys", args=["fake"]) in html
 
 
 def test_rejected_key_state(superuser_client, fake_openai):

@@ -10,7 +10,7 @@ from aiadmin.providers.models import AdminProviderSettings, AIModel, AIProvider
 
 pytestmark = pytest.mark.django_db
 
-URL = reverse("console:cards")
+URL = reverse("aiadmin_console:cards")
 
 
 def test_anonymous_users_are_sent_to_login(client):

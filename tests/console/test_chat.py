@@ -18,8 +18,8 @@ from aiadmin.unified import UnifiedAIService
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the service writes from worker threads
 
-PAGE = reverse("console:chat")
-STREAM = reverse("console:chat_stream")
+PAGE = reverse("aiadmin_console:chat")
+STREAM = reverse("aiadmin_console:chat_stream")
 KEY = "sk-chat-playground-key-000000001"
 
 

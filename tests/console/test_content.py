@@ -17,8 +17,8 @@ from .test_chat import KEY, stream
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the service writes from worker threads
 
-PAGE = reverse("console:content")
-STREAM = reverse("console:content_stream")
+PAGE = reverse("aiadmin_console:content")
+STREAM = reverse("aiadmin_console:content_stream")
 
 
 @pytest.fixture

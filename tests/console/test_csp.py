@@ -15,7 +15,7 @@ from django.urls import NoReverseMatch, reverse
 
 pytestmark = pytest.mark.django_db
 
-ALPINE_CSP_BUILD = "/static/vendor/alpinejs-csp/cdn.min.js"
+ALPINE_CSP_BUILD = "/static/aiadmin/vendor/alpinejs-csp/cdn.min.js"
 ALPINE_COMPONENTS = "/static/aiadmin/alpine-components.js"
 
 
@@ -72,19 +72,19 @@ def catalogue():
 # form are filled in with its id.
 FULL_PAGES = [
     ("admin index", "admin:index", ()),
-    ("provider cards", "console:cards", ()),
-    ("usage", "console:usage", ()),
-    ("chat playground", "console:chat", ()),
-    ("content playground", "console:content", ()),
-    ("image playground", "console:image", ()),
-    ("audio playground", "console:audio", ()),
-    ("provider keys", "console:keys", ("sandbox",)),
-    ("provider changelist", "admin:providers_aiprovider_changelist", ()),
-    ("provider change form", "admin:providers_aiprovider_change", None),
+    ("provider cards", "aiadmin_console:cards", ()),
+    ("usage", "aiadmin_console:usage", ()),
+    ("chat playground", "aiadmin_console:chat", ()),
+    ("content playground", "aiadmin_console:content", ()),
+    ("image playground", "aiadmin_console:image", ()),
+    ("audio playground", "aiadmin_console:audio", ()),
+    ("provider keys", "aiadmin_console:keys", ("sandbox",)),
+    ("provider changelist", "admin:aiadmin_providers_aiprovider_changelist", ()),
+    ("provider change form", "admin:aiadmin_providers_aiprovider_change", None),
 ]
 # htmx fragments swapped into a full page: same header, and no script of their own.
 FRAGMENTS = [
-    ("model browser", "console:browser", ("sandbox", "chat")),
+    ("model browser", "aiadmin_console:browser", ("sandbox", "chat")),
 ]
 
 

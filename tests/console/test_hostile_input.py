@@ -12,8 +12,8 @@ from django.urls import reverse
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CHAT = reverse("console:chat_stream")
-CONTENT = reverse("console:content_stream")
+CHAT = reverse("aiadmin_console:chat_stream")
+CONTENT = reverse("aiadmin_console:content_stream")
 
 JSON_BODIES = {
     "deep_body": (b"[" * 100_000, "nested more than"),

@@ -12,7 +12,7 @@ from aiadmin.providers.models import AdminProviderLimit, AIProvider
 
 pytestmark = pytest.mark.django_db
 
-URL = reverse("console:image")
+URL = reverse("aiadmin_console:image")
 SANDBOX = "sandbox::sandbox-image"
 PNG = b"\x89PNG\r\n\x1a\n"
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -61,8 +61,8 @@ def test_generation_on_the_sandbox_stores_pngs_and_shows_them_in_the_gallery(sta
         assert image.prompt == "A lighthouse at dusk" and image.mime_type == "image/png"
         assert image.file.name.startswith("generated/") and image.file.name.endswith(".png")
         assert (media_root / image.file.name).read_bytes().startswith(PNG)
-        assert reverse("console:image_file", args=[image.pk]) in html
-        assert reverse("console:image_download", args=[image.pk]) in html
+        assert reverse("aiadmin_console:image_file", args=[image.pk]) in html
+        assert reverse("aiadmin_console:image_download", args=[image.pk]) in html
     assert "2 images from Sandbox" in html
     # The form keeps what was typed, for the next variation.
     assert "A lighthouse at dusk</textarea>" in html
@@ -71,12 +71,12 @@ def test_generation_on_the_sandbox_stores_pngs_and_shows_them_in_the_gallery(sta
 def test_download_is_an_attachment_with_the_png(staff_client, sandbox):
     generate(staff_client)
     image = GeneratedImage.objects.get()
-    response = staff_client.get(reverse("console:image_download", args=[image.pk]))
+    response = staff_client.get(reverse("aiadmin_console:image_download", args=[image.pk]))
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
     assert response["Content-Disposition"].startswith("attachment;")
     assert response.content.startswith(PNG)
-    inline = staff_client.get(reverse("console:image_file", args=[image.pk]))
+    inline = staff_client.get(reverse("aiadmin_console:image_file", args=[image.pk]))
     assert inline.status_code == 200 and not inline["Content-Disposition"].startswith("attachment")
 
 
@@ -99,10 +99,10 @@ def test_another_admin_cannot_download_my_image(client, staff_client, staff_user
     generate(staff_client)
     image = GeneratedImage.objects.get()
     client.force_login(other_staff_user)
-    for name in ("console:image_download", "console:image_file"):
+    for name in ("aiadmin_console:image_download", "aiadmin_console:image_file"):
         assert client.get(reverse(name, args=[image.pk])).status_code == 404
     client.force_login(superuser)
-    assert client.get(reverse("console:image_download", args=[image.pk])).status_code == 200
+    assert client.get(reverse("aiadmin_console:image_download", args=[image.pk])).status_code == 200
 
 
 def test_limit_reached_gives_a_clear_message_and_keeps_the_prompt(staff_client, staff_user, sandbox):
@@ -157,7 +157,7 @@ def test_a_file_a_provider_labels_as_html_is_never_served_inline(staff_client, s
 
     image = GeneratedImage(admin=staff_user, provider_slug="sandbox", model_id="m", prompt="p", mime_type="text/html")
     image.file.save("evil.html", ContentFile(b"<script>alert(1)</script>"))
-    response = staff_client.get(reverse("console:image_file", args=[image.pk]))
+    response = staff_client.get(reverse("aiadmin_console:image_file", args=[image.pk]))
     assert response["Content-Type"] == "application/octet-stream"
     assert response["Content-Disposition"].startswith("attachment;")
     assert "sandbox" in response["Content-Security-Policy"] and response["X-Content-Type-Options"] == "nosniff"

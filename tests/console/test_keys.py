@@ -27,7 +27,7 @@ def keyed(make_provider) -> AIProvider:
 
 
 def url(name: str, provider: AIProvider) -> str:
-    return reverse(f"console:{name}", args=[provider.slug])
+    return reverse(f"aiadmin_console:{name}", args=[provider.slug])
 
 
 def stored_column(model, pk: int, column: str) -> str:

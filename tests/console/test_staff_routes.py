@@ -61,7 +61,7 @@ def keyed(make_provider, staff_user) -> AIProvider:
 
 
 def url(name: str, provider: AIProvider, *args) -> str:
-    return reverse(f"console:{name}", args=[provider.slug, *args])
+    return reverse(f"aiadmin_console:{name}", args=[provider.slug, *args])
 
 
 def test_select_post_sets_a_preference_never_the_active_model(staff_client, staff_user, sandbox):

@@ -19,7 +19,7 @@ from aiadmin.unified import UnifiedAIService
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-STREAM = reverse("console:chat_stream")
+STREAM = reverse("aiadmin_console:chat_stream")
 
 
 async def endless_text(self, request):

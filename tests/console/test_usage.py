@@ -19,7 +19,7 @@ from aiadmin.providers.models import AIRequestLog
 
 pytestmark = pytest.mark.django_db
 
-URL = reverse("console:usage")
+URL = reverse("aiadmin_console:usage")
 
 
 def log(admin, provider, *, model="alpha", capability="chat", status="ok", tokens=(10, 20), cost="0.001", latency=100, at=None):

@@ -72,7 +72,7 @@ def console_server(tmp_path_factory, fake_provider_server):
     home = tmp_path_factory.mktemp("console")
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update(
-        DJANGO_SETTINGS_MODULE="aiadmin.settings.dev",
+        DJANGO_SETTINGS_MODULE="standalone.settings.dev",
         DATABASE_URL=f"sqlite:///{home / 'db.sqlite3'}",
         AIADMIN_MEDIA_ROOT=str(home / "media"),
         PYTHONUNBUFFERED="1",
@@ -85,7 +85,7 @@ def console_server(tmp_path_factory, fake_provider_server):
     port = _free_port()
     log = open(home / "uvicorn.log", "w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "aiadmin.asgi:application", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "uvicorn", "standalone.asgi:application", "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}"

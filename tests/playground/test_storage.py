@@ -73,7 +73,7 @@ def test_images_are_stored_served_and_deleted_through_the_configured_storage(
     staff_client, staff_user, sandbox, memory_storage, tmp_path
 ):
     response = staff_client.post(
-        reverse("console:image"),
+        reverse("aiadmin_console:image"),
         {"model": "sandbox::sandbox-image", "prompt": "A lighthouse", "size": "256x256", "quality": "", "count": 1},
         **HTMX,
     )
@@ -81,7 +81,7 @@ def test_images_are_stored_served_and_deleted_through_the_configured_storage(
     image = GeneratedImage.objects.get()
     assert memory_storage.files[image.file.name].startswith(PNG)
     assert not any(tmp_path.iterdir())
-    served = staff_client.get(reverse("console:image_file", args=[image.pk]))
+    served = staff_client.get(reverse("aiadmin_console:image_file", args=[image.pk]))
     assert served.status_code == 200 and served.content == memory_storage.files[image.file.name]
     image.delete()
     assert memory_storage.files == {}
@@ -89,7 +89,7 @@ def test_images_are_stored_served_and_deleted_through_the_configured_storage(
 
 def test_speech_is_stored_and_served_through_the_configured_storage(staff_client, sandbox, memory_storage, tmp_path):
     response = staff_client.post(
-        reverse("console:speech"),
+        reverse("aiadmin_console:speech"),
         {"tts-model": "sandbox::sandbox-voice", "tts-text": "Hello there", "tts-voice": "", "tts-speed": "1", "tts-format": "wav"},
         **HTMX,
     )
@@ -97,7 +97,7 @@ def test_speech_is_stored_and_served_through_the_configured_storage(staff_client
     audio = GeneratedAudio.objects.get()
     assert memory_storage.files[audio.file.name].startswith(b"RIFF")
     assert not any(tmp_path.iterdir())
-    served = staff_client.get(reverse("console:audio_file", args=[audio.pk]))
+    served = staff_client.get(reverse("aiadmin_console:audio_file", args=[audio.pk]))
     assert served.status_code == 200 and served.content == memory_storage.files[audio.file.name]
 
 
@@ -105,7 +105,7 @@ def test_an_unreachable_store_answers_503_with_a_message_not_a_500(settings, sta
     settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": f"{__name__}.UnreachableStorage"}}
     row = GeneratedImage(admin=staff_user, provider_slug="sandbox", model_id="m", prompt="p", mime_type="image/png")
     row.file.save("x.png", ContentFile(PNG), save=True)
-    response = staff_client.get(reverse("console:image_file", args=[row.pk]))
+    response = staff_client.get(reverse("aiadmin_console:image_file", args=[row.pk]))
     assert response.status_code == 503 and b"media storage cannot be reached" in response.content
 
 

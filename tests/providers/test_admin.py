@@ -36,13 +36,13 @@ def provider_form_data(provider: AIProvider, **overrides) -> dict:
 
 
 def change_url(provider: AIProvider) -> str:
-    return reverse("admin:providers_aiprovider_change", args=[provider.pk])
+    return reverse("admin:aiadmin_providers_aiprovider_change", args=[provider.pk])
 
 
 def test_superuser_adds_a_provider_with_an_encrypted_shared_key(superuser_client):
     template = AIProvider(slug="acme", name="Acme AI", adapter="sandbox", api_base_url="https://api.acme.test/v1", sort_order=5)
     response = superuser_client.post(
-        reverse("admin:providers_aiprovider_add"), provider_form_data(template, shared_api_key=CANARY)
+        reverse("admin:aiadmin_providers_aiprovider_add"), provider_form_data(template, shared_api_key=CANARY)
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     provider = AIProvider.objects.get(slug="acme")
@@ -120,7 +120,7 @@ def test_admin_history_records_the_change_without_the_key(superuser_client, make
     messages = " ".join(entry.change_message for entry in LogEntry.objects.all())
     assert "Shared API key" in messages
     assert CANARY not in messages
-    history = superuser_client.get(reverse("admin:providers_aiprovider_history", args=[provider.pk])).content.decode()
+    history = superuser_client.get(reverse("admin:aiadmin_providers_aiprovider_history", args=[provider.pk])).content.decode()
     assert CANARY not in history
 
 
@@ -133,7 +133,7 @@ def test_adapter_choices_come_from_the_registry_and_keep_a_missing_adapter(super
 
 def test_provider_list_shows_a_missing_adapter_instead_of_failing(superuser_client, make_provider):
     make_provider(adapter="ghost-adapter")
-    response = superuser_client.get(reverse("admin:providers_aiprovider_changelist"))
+    response = superuser_client.get(reverse("admin:aiadmin_providers_aiprovider_changelist"))
     assert response.status_code == 200
     assert "adapter missing" in response.content.decode()
 
@@ -143,7 +143,7 @@ def test_provider_list_shows_a_missing_adapter_instead_of_failing(superuser_clie
 
 def test_staff_sees_providers_read_only(staff_client, make_provider):
     provider = make_provider(shared_api_key=CANARY)
-    assert staff_client.get(reverse("admin:providers_aiprovider_changelist")).status_code == 200
+    assert staff_client.get(reverse("admin:aiadmin_providers_aiprovider_changelist")).status_code == 200
     response = staff_client.get(change_url(provider))
     assert response.status_code == 200
     html = response.content.decode()
@@ -154,7 +154,7 @@ def test_staff_sees_providers_read_only(staff_client, make_provider):
 
 def test_staff_cannot_add_or_change_providers(staff_client, make_provider):
     provider = make_provider(shared_api_key=CANARY)
-    assert staff_client.get(reverse("admin:providers_aiprovider_add")).status_code == 403
+    assert staff_client.get(reverse("admin:aiadmin_providers_aiprovider_add")).status_code == 403
     response = staff_client.post(change_url(provider), provider_form_data(provider, name="Hijacked", shared_api_key="sk-staff-key-000"))
     assert response.status_code == 403
     provider.refresh_from_db()
@@ -164,7 +164,7 @@ def test_staff_cannot_add_or_change_providers(staff_client, make_provider):
 
 def test_staff_cannot_delete_providers(staff_client, make_provider):
     provider = make_provider()
-    response = staff_client.post(reverse("admin:providers_aiprovider_delete", args=[provider.pk]), {"post": "yes"})
+    response = staff_client.post(reverse("admin:aiadmin_providers_aiprovider_delete", args=[provider.pk]), {"post": "yes"})
     assert response.status_code == 403
     assert AIProvider.objects.filter(pk=provider.pk).exists()
 
@@ -172,7 +172,7 @@ def test_staff_cannot_delete_providers(staff_client, make_provider):
 def test_staff_adds_own_settings_with_a_personal_key(staff_client, staff_user, make_provider):
     provider = make_provider()
     response = staff_client.post(
-        reverse("admin:providers_adminprovidersettings_add"),
+        reverse("admin:aiadmin_providers_adminprovidersettings_add"),
         {"provider": provider.pk, "personal_api_key": CANARY, "preferred_models": "{}", "is_active": "on", "monthly_limit": "5"},
     )
     assert response.status_code == 302, response.content.decode()[:3000]
@@ -186,16 +186,16 @@ def test_staff_sees_only_own_settings(staff_client, staff_user, other_staff_user
     provider = make_provider()
     AdminProviderSettings.objects.create(admin=staff_user, provider=provider)
     AdminProviderSettings.objects.create(admin=other_staff_user, provider=make_provider(name="Other's provider"))
-    response = staff_client.get(reverse("admin:providers_adminprovidersettings_changelist"))
+    response = staff_client.get(reverse("admin:aiadmin_providers_adminprovidersettings_changelist"))
     assert [row.admin for row in response.context["cl"].result_list] == [staff_user]
 
 
 def test_staff_opening_another_admins_settings_by_id_is_forbidden(staff_client, other_staff_user, make_provider):
     theirs = AdminProviderSettings.objects.create(admin=other_staff_user, provider=make_provider(), personal_api_key=CANARY)
-    url = reverse("admin:providers_adminprovidersettings_change", args=[theirs.pk])
+    url = reverse("admin:aiadmin_providers_adminprovidersettings_change", args=[theirs.pk])
     assert staff_client.get(url).status_code == 403
     assert staff_client.post(url, {"provider": theirs.provider_id, "clear_personal_api_key": "on"}).status_code == 403
-    delete_url = reverse("admin:providers_adminprovidersettings_delete", args=[theirs.pk])
+    delete_url = reverse("admin:aiadmin_providers_adminprovidersettings_delete", args=[theirs.pk])
     assert staff_client.post(delete_url, {"post": "yes"}).status_code == 403
     theirs.refresh_from_db()
     assert theirs.reveal_secret("personal_api_key") == CANARY
@@ -204,7 +204,7 @@ def test_staff_opening_another_admins_settings_by_id_is_forbidden(staff_client, 
 def test_personal_key_refused_where_the_provider_disallows_personal_keys(staff_client, make_provider):
     provider = make_provider(allow_personal_keys=False)
     response = staff_client.post(
-        reverse("admin:providers_adminprovidersettings_add"),
+        reverse("admin:aiadmin_providers_adminprovidersettings_add"),
         {"provider": provider.pk, "personal_api_key": CANARY, "preferred_models": "{}", "is_active": "on"},
     )
     assert response.status_code == 200
@@ -216,7 +216,7 @@ def test_second_settings_row_for_the_same_provider_is_a_form_error(staff_client,
     provider = make_provider()
     AdminProviderSettings.objects.create(admin=staff_user, provider=provider)
     response = staff_client.post(
-        reverse("admin:providers_adminprovidersettings_add"),
+        reverse("admin:aiadmin_providers_adminprovidersettings_add"),
         {"provider": provider.pk, "preferred_models": "{}", "is_active": "on"},
     )
     assert response.status_code == 200
@@ -226,7 +226,7 @@ def test_second_settings_row_for_the_same_provider_is_a_form_error(staff_client,
 def test_superuser_sets_a_monthly_limit_for_an_admin(superuser_client, staff_user, make_provider):
     provider = make_provider()
     response = superuser_client.post(
-        reverse("admin:providers_adminproviderlimit_add"),
+        reverse("admin:aiadmin_providers_adminproviderlimit_add"),
         {"admin": staff_user.pk, "provider": provider.pk, "monthly_limit": "25"},
     )
     assert response.status_code == 302, response.content.decode()[:3000]
@@ -238,18 +238,18 @@ def test_staff_sees_only_own_usage_log(staff_client, staff_user, other_staff_use
 
     AIRequestLog.objects.create(admin=staff_user, provider_slug="mine", model_name="m-own", capability="chat")
     AIRequestLog.objects.create(admin=other_staff_user, provider_slug="theirs", model_name="m-theirs", capability="chat")
-    html = staff_client.get(reverse("admin:providers_airequestlog_changelist")).content.decode()
+    html = staff_client.get(reverse("admin:aiadmin_providers_airequestlog_changelist")).content.decode()
     assert "m-own" in html and "m-theirs" not in html
 
 
 def test_non_staff_user_is_sent_to_login(client, django_user_model):
     user = django_user_model.objects.create_user("plain", password="pw-plain-123")
     client.force_login(user)
-    response = client.get(reverse("admin:providers_aiprovider_changelist"))
+    response = client.get(reverse("admin:aiadmin_providers_aiprovider_changelist"))
     assert response.status_code == 302 and "/login/" in response["Location"]
 
 
 def test_every_admin_list_page_renders(superuser_client, make_provider):
     make_provider()
     for name in ("aiprovider", "aimodel", "adminprovidersettings", "adminproviderlimit", "airequestlog"):
-        assert superuser_client.get(reverse(f"admin:providers_{name}_changelist")).status_code == 200
+        assert superuser_client.get(reverse(f"admin:aiadmin_providers_{name}_changelist")).status_code == 200

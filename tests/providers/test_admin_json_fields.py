@@ -51,7 +51,7 @@ def test_settings_preferred_models_refuse_hostile_values(superuser_client, staff
     provider = make_provider()
     text, reason = SPELLINGS[name]
     response = superuser_client.post(
-        reverse("admin:providers_adminprovidersettings_add"),
+        reverse("admin:aiadmin_providers_adminprovidersettings_add"),
         {"admin": staff_user.pk, "provider": provider.pk, "preferred_models": text, "is_active": "on"},
     )
     _assert_refused(response, text, reason)
@@ -70,7 +70,7 @@ def test_a_stored_value_the_decoder_refuses_loads_as_text_not_an_error(make_prov
     provider = make_provider()
     deep = "[" * 200 + "]" * 200
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE providers_aiprovider SET config = %s WHERE id = %s", [deep, provider.pk])
+        cursor.execute("UPDATE aiadmin_providers_aiprovider SET config = %s WHERE id = %s", [deep, provider.pk])
     assert AIProvider.objects.get(pk=provider.pk).config == deep
 
 
@@ -79,11 +79,11 @@ def test_model_config_refuses_hostile_values(superuser_client, make_provider):
     model = AIModel.objects.filter(provider=provider).first()
     if model is None:
         model = AIModel.objects.create(provider=provider, model_id="m-1", display_name="M 1", capability="chat")
-    response = superuser_client.get(reverse("admin:providers_aimodel_change", args=[model.pk]))
+    response = superuser_client.get(reverse("admin:aiadmin_providers_aimodel_change", args=[model.pk]))
     assert response.status_code == 200
     form = response.context["adminform"].form
     data = {name: form[name].value() for name in form.fields}
     data = {key: ("on" if value is True else value) for key, value in data.items() if value not in (None, False)}
     data["config"] = "[" * 100_000
-    response = superuser_client.post(reverse("admin:providers_aimodel_change", args=[model.pk]), data)
+    response = superuser_client.post(reverse("admin:aiadmin_providers_aimodel_change", args=[model.pk]), data)
     _assert_refused(response, "[" * 100_000, "nested more than")

@@ -31,7 +31,7 @@ def admin_request(user, path: str):
 def test_staff_list_rendered_after_a_superuser_request_shows_no_hint(make_provider, superuser, staff_user):
     make_provider(shared_api_key=SHARED)
     model_admin = admin.site.get_model_admin(AIProvider)
-    path = reverse("admin:providers_aiprovider_changelist")
+    path = reverse("admin:aiadmin_providers_aiprovider_changelist")
     # The order that leaked: the staff request starts, a superuser request runs on the same
     # instance, then the staff page renders (TemplateResponse renders lazily).
     staff_response = model_admin.changelist_view(admin_request(staff_user, path))
@@ -45,9 +45,9 @@ def test_staff_list_rendered_after_a_superuser_request_shows_no_hint(make_provid
 def test_staff_change_form_rendered_after_a_superuser_request_shows_no_hint(make_provider, superuser, staff_user):
     provider = make_provider(shared_api_key=SHARED)
     model_admin = admin.site.get_model_admin(AIProvider)
-    path = reverse("admin:providers_aiprovider_change", args=[provider.pk])
+    path = reverse("admin:aiadmin_providers_aiprovider_change", args=[provider.pk])
     staff_response = model_admin.changeform_view(admin_request(staff_user, path), str(provider.pk))
-    model_admin.changelist_view(admin_request(superuser, reverse("admin:providers_aiprovider_changelist"))).render()
+    model_admin.changelist_view(admin_request(superuser, reverse("admin:aiadmin_providers_aiprovider_changelist"))).render()
     model_admin.changeform_view(admin_request(superuser, path), str(provider.pk)).render()
     staff_html = staff_response.render().content.decode()
     assert "wxyz" not in staff_html
@@ -70,9 +70,9 @@ def test_admin_pages_leave_no_request_state_on_the_shared_instance(client, make_
     for user in (superuser, staff_user):
         client.force_login(user)
         for url in (
-            reverse(f"admin:providers_{name}_changelist"),
-            reverse(f"admin:providers_{name}_change", args=[obj.pk]),
-            reverse(f"admin:providers_{name}_add"),
+            reverse(f"admin:aiadmin_providers_{name}_changelist"),
+            reverse(f"admin:aiadmin_providers_{name}_change", args=[obj.pk]),
+            reverse(f"admin:aiadmin_providers_{name}_add"),
         ):
             assert client.get(url).status_code in (200, 403)
     assert dict(vars(model_admin)) == before
@@ -80,7 +80,7 @@ def test_admin_pages_leave_no_request_state_on_the_shared_instance(client, make_
 
 def test_the_settings_form_class_is_built_per_request(superuser, staff_user, other_staff_user):
     model_admin = admin.site.get_model_admin(AdminProviderSettings)
-    path = reverse("admin:providers_adminprovidersettings_add")
+    path = reverse("admin:aiadmin_providers_adminprovidersettings_add")
     for_staff = model_admin.get_form(admin_request(staff_user, path))
     for_other = model_admin.get_form(admin_request(other_staff_user, path))
     for_superuser = model_admin.get_form(admin_request(superuser, path))

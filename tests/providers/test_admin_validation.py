@@ -14,7 +14,7 @@ from .test_admin import change_url, provider_form_data
 
 pytestmark = pytest.mark.django_db
 
-ADD_URL = reverse("admin:providers_aiprovider_add")
+ADD_URL = reverse("admin:aiadmin_providers_aiprovider_add")
 
 
 def template(**overrides) -> AIProvider:
@@ -104,7 +104,7 @@ def test_a_well_formed_config_saves(superuser_client):
 def test_a_row_broken_in_sql_lists_opens_and_can_be_fixed_in_the_admin(superuser_client, make_provider, broken):
     provider = make_provider(adapter="openai", name="Broken AI")
     AIProvider.objects.filter(pk=provider.pk).update(**broken)
-    listing = superuser_client.get(reverse("admin:providers_aiprovider_changelist"))
+    listing = superuser_client.get(reverse("admin:aiadmin_providers_aiprovider_changelist"))
     assert listing.status_code == 200 and "Broken AI" in listing.content.decode()
     assert superuser_client.get(change_url(provider)).status_code == 200
     response = superuser_client.post(change_url(provider), provider_form_data(provider, config='{"auth": {"style": "bearer"}}'))

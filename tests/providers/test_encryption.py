@@ -25,7 +25,7 @@ def raw_column(table: str, column: str, pk: int) -> str:
 
 def test_shared_key_column_holds_fernet_ciphertext_not_plaintext(make_provider):
     provider = make_provider(shared_api_key=CANARY)
-    stored = raw_column("providers_aiprovider", "shared_api_key", provider.pk)
+    stored = raw_column("aiadmin_providers_aiprovider", "shared_api_key", provider.pk)
     assert CANARY not in stored
     assert CANARY[-6:] not in stored
     assert encryption.decrypt(stored) == CANARY
@@ -36,7 +36,7 @@ def test_personal_key_column_holds_ciphertext(make_provider, staff_user):
     settings_row = AdminProviderSettings.objects.create(
         admin=staff_user, provider=make_provider(), personal_api_key=CANARY
     )
-    stored = raw_column("providers_adminprovidersettings", "personal_api_key", settings_row.pk)
+    stored = raw_column("aiadmin_providers_adminprovidersettings", "personal_api_key", settings_row.pk)
     assert CANARY not in stored
     assert AdminProviderSettings.objects.get(pk=settings_row.pk).reveal_secret("personal_api_key") == CANARY
 
@@ -82,12 +82,12 @@ def test_rotation_reencrypts_under_newest_key_and_is_idempotent(make_provider, s
 
     out = call_and_capture("rotate_encryption_keys")
     assert "Re-encrypted 2 secret(s); 0 already under the newest key." in out
-    stored = raw_column("providers_aiprovider", "shared_api_key", provider.pk)
+    stored = raw_column("aiadmin_providers_aiprovider", "shared_api_key", provider.pk)
     assert Fernet(new_key).decrypt(stored.encode()).decode() == CANARY
 
     again = call_and_capture("rotate_encryption_keys")
     assert "Re-encrypted 0 secret(s); 2 already under the newest key." in again
-    assert raw_column("providers_aiprovider", "shared_api_key", provider.pk) == stored
+    assert raw_column("aiadmin_providers_aiprovider", "shared_api_key", provider.pk) == stored
 
     settings.AIADMIN_ENCRYPTION_KEYS = [new_key]  # the old key can now be retired
     assert AIProvider.objects.get(pk=provider.pk).reveal_secret("shared_api_key") == CANARY
@@ -96,13 +96,13 @@ def test_rotation_reencrypts_under_newest_key_and_is_idempotent(make_provider, s
 def test_rotation_with_a_missing_key_fails_and_changes_nothing(make_provider, settings):
     provider = make_provider(shared_api_key=CANARY)
     make_provider(shared_api_key="second-secret-value")
-    before = raw_column("providers_aiprovider", "shared_api_key", provider.pk)
+    before = raw_column("aiadmin_providers_aiprovider", "shared_api_key", provider.pk)
     settings.AIADMIN_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
     from django.core.management.base import CommandError
 
     with pytest.raises(CommandError, match=f"row {provider.pk}"):
         call_command("rotate_encryption_keys")
-    assert raw_column("providers_aiprovider", "shared_api_key", provider.pk) == before
+    assert raw_column("aiadmin_providers_aiprovider", "shared_api_key", provider.pk) == before
 
 
 def test_derived_development_key_gives_a_warning(settings):

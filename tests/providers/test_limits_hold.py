@@ -47,7 +47,7 @@ def assert_still_limited(admin, provider) -> None:
 
 
 def test_deleting_my_settings_row_in_the_admin_keeps_the_limit(staff_client, staff_user, used_up):
-    response = staff_client.post(reverse("admin:providers_adminprovidersettings_delete", args=[used_up.pk]), {"post": "yes"})
+    response = staff_client.post(reverse("admin:aiadmin_providers_adminprovidersettings_delete", args=[used_up.pk]), {"post": "yes"})
     assert response.status_code == 302
     assert not AdminProviderSettings.objects.exists()
     assert_still_limited(staff_user, used_up.provider)
@@ -55,7 +55,7 @@ def test_deleting_my_settings_row_in_the_admin_keeps_the_limit(staff_client, sta
 
 def test_deleting_my_settings_row_with_the_bulk_action_keeps_the_limit(staff_client, staff_user, used_up):
     response = staff_client.post(
-        reverse("admin:providers_adminprovidersettings_changelist"),
+        reverse("admin:aiadmin_providers_adminprovidersettings_changelist"),
         {"action": "delete_selected", "post": "yes", "_selected_action": [used_up.pk]},
     )
     assert response.status_code == 302
@@ -66,7 +66,7 @@ def test_deleting_my_settings_row_with_the_bulk_action_keeps_the_limit(staff_cli
 def test_re_pointing_my_row_at_another_provider_is_refused_and_the_limit_holds(staff_client, staff_user, used_up, sandboxes):
     elsewhere = sandboxes()
     response = staff_client.post(
-        reverse("admin:providers_adminprovidersettings_change", args=[used_up.pk]),
+        reverse("admin:aiadmin_providers_adminprovidersettings_change", args=[used_up.pk]),
         {"provider": elsewhere.pk, "preferred_models": '{"chat": "sandbox-chat"}', "is_active": "on"},
     )
     assert response.status_code in (200, 302)
@@ -85,7 +85,7 @@ def test_the_settings_form_refuses_a_new_provider_for_a_saved_row(staff_user, us
 
 
 def test_switching_my_row_off_and_on_keeps_the_limit(staff_client, staff_user, used_up):
-    url = reverse("admin:providers_adminprovidersettings_change", args=[used_up.pk])
+    url = reverse("admin:aiadmin_providers_adminprovidersettings_change", args=[used_up.pk])
     for is_active in ("", "on"):
         staff_client.post(url, {"preferred_models": '{"chat": "sandbox-chat"}', "is_active": is_active})
     used_up.refresh_from_db()
@@ -95,7 +95,7 @@ def test_switching_my_row_off_and_on_keeps_the_limit(staff_client, staff_user, u
 
 def test_posting_a_limit_with_my_settings_changes_no_limit(staff_client, staff_user, used_up):
     staff_client.post(
-        reverse("admin:providers_adminprovidersettings_change", args=[used_up.pk]),
+        reverse("admin:aiadmin_providers_adminprovidersettings_change", args=[used_up.pk]),
         {"preferred_models": '{"chat": "sandbox-chat"}', "is_active": "on", "monthly_limit": "", "usage_month_requests": "0"},
     )
     assert_still_limited(staff_user, used_up.provider)
@@ -116,7 +116,7 @@ def test_a_limit_set_mid_month_counts_the_calls_already_made(superuser_client, s
         service.chat("hi", staff_user, provider_slug=provider.slug)
     assert AIRequestLog.objects.filter(admin=staff_user, status="ok").count() == 2
     response = superuser_client.post(
-        reverse("admin:providers_adminproviderlimit_add"), {"admin": staff_user.pk, "provider": provider.pk, "monthly_limit": "2"}
+        reverse("admin:aiadmin_providers_adminproviderlimit_add"), {"admin": staff_user.pk, "provider": provider.pk, "monthly_limit": "2"}
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert_still_limited(staff_user, provider)
@@ -125,13 +125,13 @@ def test_a_limit_set_mid_month_counts_the_calls_already_made(superuser_client, s
 def test_a_superadmin_raising_the_limit_lets_calls_through_again(superuser_client, staff_user, used_up):
     limit = AdminProviderLimit.objects.get()
     response = superuser_client.post(
-        reverse("admin:providers_adminproviderlimit_change", args=[limit.pk]), {"monthly_limit": "3"}
+        reverse("admin:aiadmin_providers_adminproviderlimit_change", args=[limit.pk]), {"monthly_limit": "3"}
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert service.chat("hi", staff_user, provider_slug=used_up.provider.slug).info.remaining_quota == 0
 
 
 def test_my_settings_page_shows_my_limit_read_only(staff_client, used_up):
-    html = staff_client.get(reverse("admin:providers_adminprovidersettings_change", args=[used_up.pk])).content.decode()
+    html = staff_client.get(reverse("admin:aiadmin_providers_adminprovidersettings_change", args=[used_up.pk])).content.decode()
     assert "0 of 2 requests left this month" in html
     assert 'name="monthly_limit"' not in html and 'name="provider"' not in html

@@ -49,7 +49,7 @@ def world(make_provider, staff_user, other_staff_user):
 
 
 def changelist(name: str) -> str:
-    return reverse(f"admin:providers_{name}_changelist")
+    return reverse(f"admin:aiadmin_providers_{name}_changelist")
 
 
 def refused_and_unchanged(response, before: dict) -> None:
@@ -97,7 +97,7 @@ def test_aimodel_delete_selected_is_refused(staff_client, world):
 def test_aimodel_add_is_refused(staff_client, world):
     before = snapshot()
     response = staff_client.post(
-        reverse("admin:providers_aimodel_add"),
+        reverse("admin:aiadmin_providers_aimodel_add"),
         {"provider": world["provider"].pk, "capability": "chat", "model_id": "mine", "is_active": "on", "config": "{}"},
     )
     refused_and_unchanged(response, before)
@@ -106,7 +106,7 @@ def test_aimodel_add_is_refused(staff_client, world):
 def test_aimodel_change_is_refused(staff_client, world):
     before = snapshot()
     response = staff_client.post(
-        reverse("admin:providers_aimodel_change", args=[world["other"].pk]),
+        reverse("admin:aiadmin_providers_aimodel_change", args=[world["other"].pk]),
         {"provider": world["provider"].pk, "capability": "chat", "model_id": "staff-wish", "is_active": "on", "config": "{}"},
     )
     refused_and_unchanged(response, before)
@@ -114,7 +114,7 @@ def test_aimodel_change_is_refused(staff_client, world):
 
 def test_aimodel_delete_is_refused(staff_client, world):
     before = snapshot()
-    response = staff_client.post(reverse("admin:providers_aimodel_delete", args=[world["active"].pk]), {"post": "yes"})
+    response = staff_client.post(reverse("admin:aiadmin_providers_aimodel_delete", args=[world["active"].pk]), {"post": "yes"})
     refused_and_unchanged(response, before)
 
 
@@ -142,19 +142,19 @@ def provider_post(provider: AIProvider, **overrides) -> dict:
 
 def test_provider_change_is_refused(staff_client, world):
     before = snapshot()
-    response = staff_client.post(reverse("admin:providers_aiprovider_change", args=[world["provider"].pk]), provider_post(world["provider"]))
+    response = staff_client.post(reverse("admin:aiadmin_providers_aiprovider_change", args=[world["provider"].pk]), provider_post(world["provider"]))
     refused_and_unchanged(response, before)
 
 
 def test_provider_add_is_refused(staff_client, world):
     before = snapshot()
-    response = staff_client.post(reverse("admin:providers_aiprovider_add"), provider_post(AIProvider(slug="mine", name="Mine", adapter="sandbox")))
+    response = staff_client.post(reverse("admin:aiadmin_providers_aiprovider_add"), provider_post(AIProvider(slug="mine", name="Mine", adapter="sandbox")))
     refused_and_unchanged(response, before)
 
 
 def test_provider_delete_is_refused(staff_client, world):
     before = snapshot()
-    response = staff_client.post(reverse("admin:providers_aiprovider_delete", args=[world["provider"].pk]), {"post": "yes"})
+    response = staff_client.post(reverse("admin:aiadmin_providers_aiprovider_delete", args=[world["provider"].pk]), {"post": "yes"})
     refused_and_unchanged(response, before)
 
 
@@ -167,7 +167,7 @@ def test_provider_delete_selected_is_refused(staff_client, world):
 
 
 def test_provider_history_is_read_only_and_shows_no_key(staff_client, world):
-    response = staff_client.get(reverse("admin:providers_aiprovider_history", args=[world["provider"].pk]))
+    response = staff_client.get(reverse("admin:aiadmin_providers_aiprovider_history", args=[world["provider"].pk]))
     assert response.status_code == 200
     assert SHARED not in response.content.decode() and "wxyz" not in response.content.decode()
 
@@ -178,7 +178,7 @@ def test_provider_history_is_read_only_and_shows_no_key(staff_client, world):
 def test_limit_add_is_refused(staff_client, staff_user, make_provider, world):
     before = snapshot()
     response = staff_client.post(
-        reverse("admin:providers_adminproviderlimit_add"),
+        reverse("admin:aiadmin_providers_adminproviderlimit_add"),
         {"admin": staff_user.pk, "provider": make_provider().pk, "monthly_limit": ""},
     )
     # make_provider added a provider before the post: compare the rest.
@@ -189,7 +189,7 @@ def test_limit_add_is_refused(staff_client, staff_user, make_provider, world):
 def test_limit_change_is_refused(staff_client, staff_user, world):
     before = snapshot()
     response = staff_client.post(
-        reverse("admin:providers_adminproviderlimit_change", args=[world["limit"].pk]),
+        reverse("admin:aiadmin_providers_adminproviderlimit_change", args=[world["limit"].pk]),
         {"admin": staff_user.pk, "provider": world["provider"].pk, "monthly_limit": ""},
     )
     refused_and_unchanged(response, before)
@@ -197,7 +197,7 @@ def test_limit_change_is_refused(staff_client, staff_user, world):
 
 def test_limit_delete_is_refused(staff_client, world):
     before = snapshot()
-    response = staff_client.post(reverse("admin:providers_adminproviderlimit_delete", args=[world["limit"].pk]), {"post": "yes"})
+    response = staff_client.post(reverse("admin:aiadmin_providers_adminproviderlimit_delete", args=[world["limit"].pk]), {"post": "yes"})
     refused_and_unchanged(response, before)
 
 
@@ -210,7 +210,7 @@ def test_limit_delete_selected_is_refused(staff_client, world):
 
 
 def test_staff_see_their_own_limit_read_only(staff_client, world):
-    response = staff_client.get(reverse("admin:providers_adminproviderlimit_change", args=[world["limit"].pk]))
+    response = staff_client.get(reverse("admin:aiadmin_providers_adminproviderlimit_change", args=[world["limit"].pk]))
     assert response.status_code == 200
     assert 'name="monthly_limit"' not in response.content.decode()
 
@@ -231,7 +231,7 @@ def test_ledger_delete_selected_is_refused(staff_client, world):
 def test_settings_add_for_another_admin_lands_on_the_poster(staff_client, staff_user, other_staff_user, make_provider, world):
     provider = make_provider()
     staff_client.post(
-        reverse("admin:providers_adminprovidersettings_add"),
+        reverse("admin:aiadmin_providers_adminprovidersettings_add"),
         {"admin": other_staff_user.pk, "provider": provider.pk, "preferred_models": "{}", "is_active": "on"},
     )
     assert AdminProviderSettings.objects.get(provider=provider).admin == staff_user
@@ -249,7 +249,7 @@ def test_settings_delete_selected_over_another_admins_row_deletes_nothing(staff_
 def test_history_of_another_admins_rows_is_forbidden(staff_client, other_staff_user, world):
     theirs_limit = AdminProviderLimit.objects.create(admin=other_staff_user, provider=world["provider"], monthly_limit=1)
     for name, pk in (("adminprovidersettings", world["theirs"].pk), ("adminproviderlimit", theirs_limit.pk)):
-        assert staff_client.get(reverse(f"admin:providers_{name}_history", args=[pk])).status_code == 403
+        assert staff_client.get(reverse(f"admin:aiadmin_providers_{name}_history", args=[pk])).status_code == 403
 
 
 @pytest.mark.parametrize("name", ["adminprovidersettings", "adminproviderlimit"])

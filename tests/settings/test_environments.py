@@ -24,7 +24,7 @@ def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
 
 def production_env(**overrides: str) -> dict[str, str]:
     env = {
-        "DJANGO_SETTINGS_MODULE": "aiadmin.settings.production",
+        "DJANGO_SETTINGS_MODULE": "standalone.settings.production",
         "DJANGO_SECRET_KEY": "x" * 20 + "Production-Secret-Key-For-Tests-0123456789abcdefgh",
         "DJANGO_ALLOWED_HOSTS": "aiadmin.example.com",
         "AIADMIN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
@@ -40,7 +40,7 @@ SHOW_SETTINGS = (
 
 
 def test_embedded_default_is_sqlite_and_local_memory_cache():
-    result = run_python(SHOW_SETTINGS, DJANGO_SETTINGS_MODULE="aiadmin.settings.dev")
+    result = run_python(SHOW_SETTINGS, DJANGO_SETTINGS_MODULE="standalone.settings.dev")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
         "django.db.backends.sqlite3",
@@ -51,7 +51,7 @@ def test_embedded_default_is_sqlite_and_local_memory_cache():
 def test_database_and_redis_urls_select_postgresql_and_django_redis():
     result = run_python(
         SHOW_SETTINGS,
-        DJANGO_SETTINGS_MODULE="aiadmin.settings.dev",
+        DJANGO_SETTINGS_MODULE="standalone.settings.dev",
         DATABASE_URL="postgres://u@127.0.0.1:5432/db",
         REDIS_URL="redis://127.0.0.1:6379/0",
     )
@@ -111,7 +111,7 @@ def test_missing_security_middleware_still_fails_the_deploy_checks():
 SHOW_STORAGES = "import django, json; django.setup(); from django.conf import settings; print(json.dumps(settings.STORAGES))"
 
 
-@pytest.mark.parametrize("module", ["aiadmin.settings.dev", "aiadmin.settings.production"])
+@pytest.mark.parametrize("module", ["standalone.settings.dev", "standalone.settings.production"])
 def test_the_media_storage_comes_from_the_environment(module):
     options = '{"bucket_name": "aiadmin-media", "region_name": "eu-central-1", "default_acl": "private"}'
     env = production_env() if module.endswith("production") else {"DJANGO_SETTINGS_MODULE": module}

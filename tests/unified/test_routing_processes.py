@@ -103,7 +103,7 @@ def env(tmp_path):
     clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env = {
         **clean,
-        "DJANGO_SETTINGS_MODULE": "aiadmin.settings.test",
+        "DJANGO_SETTINGS_MODULE": "standalone.settings.test",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "PYTHONPATH": os.pathsep.join([str(ROOT), clean.get("PYTHONPATH", "")]).rstrip(os.pathsep),
     }

@@ -21,8 +21,8 @@ def _page(request: HttpRequest, partial: str | None, **values) -> HttpResponse:
     """Sync (the sidebar context queries the database). HTMX swaps one panel; a plain POST
     (no JavaScript) gets the whole page with both forms."""
     if request.htmx and partial:
-        return render(request, f"console/audio.html#{partial}", values)
-    return render(request, "console/audio.html", console_context(request, title="Audio playground", **values))
+        return render(request, f"aiadmin/console/audio.html#{partial}", values)
+    return render(request, "aiadmin/console/audio.html", console_context(request, title="Audio playground", **values))
 
 
 @console_view

@@ -48,7 +48,7 @@ def _filtered(models, *, query: str, free_only: bool):
 
 
 def _key_link(request, slug: str) -> str:
-    return reverse("console:keys", args=[slug])
+    return reverse("aiadmin_console:keys", args=[slug])
 
 
 async def _render(request, template: str, context: dict):
@@ -69,14 +69,14 @@ async def browser_view(request, slug: str, capability: str):
         raise Http404(str(err)) from err
     except errors.AIAdminError as err:
         context.update(state=_state_for(err), message=str(err), key_link=_key_link(request, slug))
-        return await _render(request, "console/browser.html#browser-state", context)
+        return await _render(request, "aiadmin/console/browser.html#browser-state", context)
     models = _filtered(result.models, query=query, free_only=free_only)
     page = Paginator(models, PAGE_SIZE).get_page(request.GET.get("page"))
     context.update(
         result=result, page=page, total=len(result.models), shown=len(models),
-        select_url=reverse("console:select", args=[slug, capability]),  # once, not per row
+        select_url=reverse("aiadmin_console:select", args=[slug, capability]),  # once, not per row
     )
-    template = "console/browser.html#model-list" if request.GET.get("part") == "list" else "console/browser.html#browser"
+    template = "aiadmin/console/browser.html#model-list" if request.GET.get("part") == "list" else "aiadmin/console/browser.html#browser"
     return await _render(request, template, context)
 
 
@@ -92,11 +92,11 @@ async def select_view(request, slug: str, capability: str):
         selection = await service.aselect_model(slug, capability, model_id, request.user)
     except errors.NotFoundError as err:
         context.update(state="error", message=str(err))
-        return await _render(request, "console/browser.html#browser-state", context)
+        return await _render(request, "aiadmin/console/browser.html#browser-state", context)
     except errors.AIAdminError as err:
         context.update(state=_state_for(err), message=str(err), key_link=_key_link(request, slug))
-        return await _render(request, "console/browser.html#browser-state", context)
+        return await _render(request, "aiadmin/console/browser.html#browser-state", context)
     card = await sync_to_async(provider_card)(admin=request.user, slug=slug)
     row = row_data(card, card.row(capability), CardUrls.build())
     context.update(row=row, oob=True, selection=selection)
-    return await _render(request, "console/browser.html#selected", context)
+    return await _render(request, "aiadmin/console/browser.html#selected", context)

@@ -29,5 +29,5 @@ def cards_view(request):
         capability=capability if capability in CAPABILITIES else "",
         query=query,
     )
-    template = "console/cards.html#provider-grid" if request.htmx else "console/cards.html"
+    template = "aiadmin/console/cards.html#provider-grid" if request.htmx else "aiadmin/console/cards.html"
     return render(request, template, context)

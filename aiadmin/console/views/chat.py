@@ -18,7 +18,7 @@ from aiadmin.unified import UnifiedAIService
 
 from ..access import console_context, console_view
 from ..markdown import render_markdown
-from ..picker import ModelChoice, model_choices
+from aiadmin.playground.picker import ModelChoice, model_choices
 from ..sse import Refused, sse_response, sse_stream, stream_request
 
 MAX_MESSAGE_CHARS = 32_000
@@ -103,7 +103,7 @@ def _page(request: HttpRequest, choices: list[ModelChoice]) -> HttpResponse:
         default=default,
         max_tokens_limit=MAX_TOKENS_LIMIT,
     )
-    return render(request, "console/chat.html", context)
+    return render(request, "aiadmin/console/chat.html", context)
 
 
 def _finish(text: str) -> dict[str, Any]:

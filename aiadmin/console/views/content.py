@@ -15,7 +15,7 @@ from aiadmin.unified.content import article_parse
 
 from ..access import console_context, console_view
 from ..markdown import render_markdown
-from ..picker import ModelChoice, model_choices
+from aiadmin.playground.picker import ModelChoice, model_choices
 from ..sse import Refused, sse_response, sse_stream, stream_request
 
 MIN_WORDS, MAX_WORDS, DEFAULT_WORDS = 50, 5000, 600
@@ -83,7 +83,7 @@ def _page(request: HttpRequest, choices: list[ModelChoice]) -> HttpResponse:
         max_words=MAX_WORDS,
         default_words=DEFAULT_WORDS,
     )
-    return render(request, "console/content.html", context)
+    return render(request, "aiadmin/console/content.html", context)
 
 
 def _finisher(keywords: list[str]):

@@ -27,7 +27,7 @@ def _page(request: HttpRequest, form: ImageForm, outcome: services.Outcome | Non
         fresh_ids=fresh_ids,
     )
     # HTMX posts swap the workspace only; a plain POST (no JavaScript) gets the whole page.
-    template = "console/image.html#workspace" if request.htmx else "console/image.html"
+    template = "aiadmin/console/image.html#workspace" if request.htmx else "aiadmin/console/image.html"
     return render(request, template, context)
 
 

@@ -38,14 +38,14 @@ def _context(request: HttpRequest, provider: AIProvider, **overrides) -> dict:
 def _respond(request: HttpRequest, provider: AIProvider, partial: str, **overrides) -> HttpResponse:
     context = _context(request, provider, **overrides)
     if request.htmx:
-        return render(request, f"console/keys.html#{partial}", context)
-    return render(request, "console/keys.html", console_context(request, title=f"Keys · {provider}", **context))
+        return render(request, f"aiadmin/console/keys.html#{partial}", context)
+    return render(request, "aiadmin/console/keys.html", console_context(request, title=f"Keys · {provider}", **context))
 
 
 @console_view
 def keys_view(request: HttpRequest, slug: str) -> HttpResponse:
     provider = get_object_or_404(AIProvider, slug=slug)
-    return render(request, "console/keys.html", console_context(request, title=f"Keys · {provider}", **_context(request, provider)))
+    return render(request, "aiadmin/console/keys.html", console_context(request, title=f"Keys · {provider}", **_context(request, provider)))
 
 
 @console_view(superuser=True)
@@ -58,7 +58,7 @@ def shared_key_view(request: HttpRequest, slug: str) -> HttpResponse:
         return _respond(request, provider, "shared-panel", shared_form=form)
     provider = keys.shared_key_save(user=request.user, form=form)
     if not request.htmx:
-        return redirect(reverse("console:keys", args=[provider.slug]))  # post/redirect/get
+        return redirect(reverse("aiadmin_console:keys", args=[provider.slug]))  # post/redirect/get
     # A fresh form: the input stays empty and the hint shows what is stored now.
     return _respond(request, provider, "shared-panel", shared_form=keys.SharedKeyForm(instance=provider), shared_saved=True)
 
@@ -76,7 +76,7 @@ def personal_key_view(request: HttpRequest, slug: str) -> HttpResponse:
     row = form.save()
     keys.change_log(user=request.user, obj=row, form=form, secret="personal_api_key", label="personal key", added=added)
     if not request.htmx:
-        return redirect(reverse("console:keys", args=[provider.slug]))
+        return redirect(reverse("aiadmin_console:keys", args=[provider.slug]))
     return _respond(request, provider, "personal-panel", personal_saved=True)
 
 
@@ -102,6 +102,6 @@ async def test_connection_view(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         ok, message = result.ok, result.message
     if not request.htmx:
-        return redirect(reverse("console:keys", args=[slug]))  # the page shows the stored result
+        return redirect(reverse("aiadmin_console:keys", args=[slug]))  # the page shows the stored result
     context = {"ok": ok, "message": message, "checked_at": timezone.now(), "fresh": True}
-    return await sync_to_async(render)(request, "console/keys.html#test-result", context)
+    return await sync_to_async(render)(request, "aiadmin/console/keys.html#test-result", context)

@@ -53,4 +53,4 @@ def usage_view(request: HttpRequest) -> HttpResponse:
     )
     # A history restore (back button after hx-push-url) needs the whole page, not the partial.
     partial = request.htmx and not request.htmx.history_restore_request
-    return render(request, "console/usage.html#usage-body" if partial else "console/usage.html", context)
+    return render(request, "aiadmin/console/usage.html#usage-body" if partial else "aiadmin/console/usage.html", context)

@@ -1,0 +1,1 @@
+"""Optional apps a host adds only if it wants what they change."""

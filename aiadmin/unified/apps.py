@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class UnifiedConfig(AppConfig):
+    name = "aiadmin.unified"
+    label = "aiadmin_unified"
+    verbose_name = "AI unified service"
+
+    def ready(self) -> None:
+        from . import routing  # noqa: F401  (cache invalidation signals, aiadmin's models only)

@@ -1,9 +1,0 @@
-"""WSGI entry point, for tools that need one; the console itself is served over ASGI."""
-
-import os
-
-from django.core.wsgi import get_wsgi_application
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aiadmin.settings.dev")
-
-application = get_wsgi_application()

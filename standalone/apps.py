@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class StandaloneConfig(AppConfig):
+    name = "standalone"
+    label = "standalone"
+    verbose_name = "aiadmin standalone console"
