@@ -32,7 +32,7 @@ CONSOLE = "/admin/console"
 
 def use_model(page: Page, base_url: str, capability: str, model_id: str, provider: str = "Fake OpenAI") -> None:
     """Make a seeded model the provider's active one through the AI models admin (superadmin)."""
-    page.goto(f"{base_url}/admin/providers/aimodel/?q={quote(model_id)}")
+    page.goto(f"{base_url}/admin/aiadmin_providers/aimodel/?q={quote(model_id)}")
     row = (
         page.locator("#result_list tbody tr")
         .filter(has=page.get_by_role("link", name=model_id, exact=True))

@@ -254,7 +254,7 @@ def test_history_of_another_admins_rows_is_forbidden(staff_client, other_staff_u
 
 @pytest.mark.parametrize("name", ["adminprovidersettings", "adminproviderlimit"])
 def test_a_malformed_id_is_not_found_never_a_500(staff_client, name):
-    response = staff_client.get(f"/admin/providers/{name}/abc/change/")
+    response = staff_client.get(reverse(f"admin:aiadmin_providers_{name}_change", args=["abc"]))
     assert response.status_code in (302, 404)
 
 
