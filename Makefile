@@ -25,6 +25,7 @@ check-deploy: setup
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))')} \
 	DJANGO_ALLOWED_HOSTS=$${DJANGO_ALLOWED_HOSTS:-aiadmin.example.com} \
 	AIADMIN_ENCRYPTION_KEYS=$${AIADMIN_ENCRYPTION_KEYS:-$$(.venv/bin/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')} \
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} \
 	.venv/bin/python manage.py check --deploy --fail-level WARNING
 
 clean:
