@@ -14,6 +14,7 @@ from django.test import override_settings
 from aiadmin.adapters import bodies, errors, retries, shared_client
 from aiadmin.providers.models import AIModel, AIRequestLog
 from aiadmin.unified import UnifiedAIService
+from aiadmin.unified.errors import StreamLimitError
 from tests.compressed_bodies import RawHTTPServer, gzip_body, gzip_bomb
 from tests.fake_network import FakeNetwork, fake_network  # noqa: F401 (fixture)
 
@@ -76,7 +77,7 @@ def test_a_gzip_bomb_stream_ends_at_the_answer_cap_with_its_row_in_bounded_memor
     received: list[str] = []
 
     def consume() -> None:
-        with pytest.raises(errors.StreamLimitError, match="500,000 characters"):
+        with pytest.raises(StreamLimitError, match="500,000 characters"):
             for item in service.stream_chat("go", superuser, provider_slug=provider.slug):
                 if isinstance(item, str):
                     received.append(item)
