@@ -166,7 +166,7 @@ class ASGIHandler(DjangoASGIHandler):
             raise StartupError("; ".join(problems))
 
     async def shutdown(self) -> None:
-        from aiadmin.adapters.http import aclose_clients
+        from aiadmin.adapters.shared_client import aclose_clients
         from aiadmin.unified.ledger import ledger_flush
 
         cut = [record for record in self.in_flight if record.running()]

@@ -84,7 +84,7 @@ async def test_lifespan_shutdown_writes_the_queued_ledger_rows_and_closes_the_sh
     from asgiref.sync import sync_to_async
     from django.utils import timezone
 
-    from aiadmin.adapters import http
+    from aiadmin.adapters import shared_client
     from aiadmin.providers.models import AIRequestLog
     from aiadmin.providers.usage import LedgerEntry
     from aiadmin.unified.ledger import ledger_add
@@ -92,7 +92,7 @@ async def test_lifespan_shutdown_writes_the_queued_ledger_rows_and_closes_the_sh
     provider = await sync_to_async(make_provider)()
     server = Lifespan(ASGIHandler())
     assert await server.send("lifespan.startup") == {"type": "lifespan.startup.complete"}
-    client = http.get_client()
+    client = shared_client.get_client()
     for _ in range(3):
         ledger_add(
             LedgerEntry(

@@ -27,18 +27,13 @@ from typing import Any, ClassVar
 
 import httpx
 
+from . import shared_client
+from .auth import auth_headers_and_params
 from .base import BaseAdapter
+from .bodies import json_object
 from .capabilities import apply_capability_rules
 from .errors import AIAdminError, BadRequestError, MalformedResponseError
-from .http import (
-    DEFAULT_TIMEOUT,
-    STREAM_IDLE_TIMEOUT,
-    STREAM_TIMEOUT,
-    auth_headers_and_params,
-    get_client,
-    json_object,
-    send_with_retries,
-)
+from .retries import send_with_retries
 from .sse import StreamEndedEarly, aiter_sse, event_payload, event_stream_headers
 from .types import (
     ChatChunk,
@@ -108,10 +103,10 @@ class AnthropicAdapter(BaseAdapter):
 
     async def stream_chat(self, request: ChatRequest) -> AsyncIterator[ChatChunk | Usage]:
         body = self._messages_body(request, stream=True)
-        client = get_client()
+        client = shared_client.get_client()
         http_request = client.build_request(
             "POST", self._url(MESSAGES_PATH), content=_encode(body), headers=event_stream_headers(self._headers()),
-            timeout=STREAM_TIMEOUT, extensions=self.network_policy,
+            timeout=shared_client.STREAM_TIMEOUT, extensions=self.network_policy,
         )
         response = await send_with_retries(
             lambda: client.send(http_request, stream=True),
@@ -122,7 +117,7 @@ class AnthropicAdapter(BaseAdapter):
         try:
             async with aiter_sse(
                 response,
-                idle_timeout=STREAM_IDLE_TIMEOUT,
+                idle_timeout=shared_client.STREAM_IDLE_TIMEOUT,
                 provider=self.provider_name,
                 secrets=(self.api_key,),
             ) as events:
@@ -279,11 +274,11 @@ class AnthropicAdapter(BaseAdapter):
     # ------------------------------------------------------------------ HTTP
 
     async def _get_json(self, url: str, *, params: Mapping[str, str | int]) -> dict[str, Any]:
-        client = get_client()
+        client = shared_client.get_client()
         headers = self._headers()
         response = await send_with_retries(
             lambda: client.send(
-                client.build_request("GET", url, params=params, headers=headers, timeout=DEFAULT_TIMEOUT, extensions=self.network_policy),
+                client.build_request("GET", url, params=params, headers=headers, timeout=shared_client.DEFAULT_TIMEOUT, extensions=self.network_policy),
                 stream=True
             ),
             provider=self.provider_name,
@@ -293,11 +288,11 @@ class AnthropicAdapter(BaseAdapter):
         return self._json_object(response)
 
     async def _post_json(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        client = get_client()
+        client = shared_client.get_client()
         url, headers, content = self._url(path), self._headers(), _encode(body)
         response = await send_with_retries(
             lambda: client.send(
-                client.build_request("POST", url, content=content, headers=headers, timeout=DEFAULT_TIMEOUT, extensions=self.network_policy),
+                client.build_request("POST", url, content=content, headers=headers, timeout=shared_client.DEFAULT_TIMEOUT, extensions=self.network_policy),
                 stream=True
             ),
             provider=self.provider_name,

@@ -1,5 +1,7 @@
 """The one exception tree every adapter raises.
 
+Errors that are not about a provider call live with the code that raises them
+(aiadmin/unified/errors.py, aiadmin/providers/errors.py), subclassing :class:`AIAdminError`.
 Messages are written for the admin who reads them: what happened and what to do. They never
 contain a key: adapters build them from status codes and provider error text, which is
 scrubbed by :func:`redact` before it gets here.
@@ -11,7 +13,7 @@ import re
 
 
 class AIAdminError(Exception):
-    """Base of every error the adapters and the unified service raise."""
+    """Base of every error the adapters and the services above them raise."""
 
     kind = "error"
     default_message = "The AI provider call failed."
@@ -113,24 +115,6 @@ class ProviderConnectionError(AIAdminError):
 class MalformedResponseError(AIAdminError):
     kind = "malformed"
     default_message = "The provider sent a response that could not be understood."
-
-
-class StreamLimitError(AIAdminError):
-    """A streamed answer went past the size or duration one stream may have (the settings
-    ``AIADMIN_STREAM_MAX_CHARS`` and ``AIADMIN_STREAM_MAX_SECONDS``) and was stopped."""
-
-    kind = "stream_limit"
-    default_message = "The answer went past the longest stream allowed and was stopped."
-
-
-class LimitExceededError(AIAdminError):
-    kind = "limit"
-    default_message = "The monthly request limit for this provider has been reached."
-
-
-class NoAccessError(AIAdminError):
-    kind = "no_access"
-    default_message = "No API key is available for this provider."
 
 
 _SECRETISH = re.compile(

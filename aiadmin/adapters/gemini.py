@@ -39,19 +39,13 @@ from urllib.parse import quote
 
 import httpx
 
+from . import shared_client
+from .auth import auth_headers_and_params
 from .base import BaseAdapter
+from .bodies import json_object
 from .capabilities import apply_capability_rules
 from .errors import AIAdminError, BadRequestError, MalformedResponseError
-from .http import (
-    DEFAULT_TIMEOUT,
-    MEDIA_TIMEOUT,
-    STREAM_IDLE_TIMEOUT,
-    STREAM_TIMEOUT,
-    auth_headers_and_params,
-    get_client,
-    json_object,
-    send_with_retries,
-)
+from .retries import send_with_retries
 from .sse import StreamEndedEarly, aiter_sse, event_payload, event_stream_headers
 from .types import (
     ChatChunk,
@@ -243,14 +237,14 @@ class GeminiAdapter(BaseAdapter):
     # ------------------------------------------------------------------ chat
 
     async def stream_chat(self, request: ChatRequest) -> AsyncIterator[ChatChunk | Usage]:
-        client = get_client()
+        client = shared_client.get_client()
         http_request = client.build_request(
             "POST",
             self._method_url(request.model, "streamGenerateContent"),
             params={"alt": "sse"},
             content=_encode(self._chat_body(request)),
             headers=event_stream_headers(self._headers()),
-            timeout=STREAM_TIMEOUT,
+            timeout=shared_client.STREAM_TIMEOUT,
             extensions=self.network_policy,
         )
         response = await send_with_retries(
@@ -263,7 +257,7 @@ class GeminiAdapter(BaseAdapter):
         try:
             async with aiter_sse(
                 response,
-                idle_timeout=STREAM_IDLE_TIMEOUT,
+                idle_timeout=shared_client.STREAM_IDLE_TIMEOUT,
                 provider=self.provider_name,
                 secrets=(self.api_key,),
             ) as events:
@@ -527,11 +521,11 @@ class GeminiAdapter(BaseAdapter):
         return {**extra, "content-type": "application/json", **auth_headers}
 
     async def _get_json(self, url: str, *, params: Mapping[str, str | int]) -> dict[str, Any]:
-        client = get_client()
+        client = shared_client.get_client()
         headers = self._headers()
         response = await send_with_retries(
             lambda: client.send(
-                client.build_request("GET", url, params=params, headers=headers, timeout=DEFAULT_TIMEOUT, extensions=self.network_policy),
+                client.build_request("GET", url, params=params, headers=headers, timeout=shared_client.DEFAULT_TIMEOUT, extensions=self.network_policy),
                 stream=True
             ),
             provider=self.provider_name,
@@ -545,9 +539,9 @@ class GeminiAdapter(BaseAdapter):
     ) -> dict[str, Any]:
         """POST JSON; ``media=True`` marks a paid image/audio call (long read timeout, and a
         read timeout is never retried)."""
-        client = get_client()
+        client = shared_client.get_client()
         headers, content = self._headers(), _encode(body)
-        timeout = MEDIA_TIMEOUT if media else DEFAULT_TIMEOUT
+        timeout = shared_client.MEDIA_TIMEOUT if media else shared_client.DEFAULT_TIMEOUT
         response = await send_with_retries(
             lambda: client.send(
                 client.build_request("POST", url, content=content, headers=headers, timeout=timeout, extensions=self.network_policy),

@@ -39,17 +39,12 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from . import shared_client
+from .auth import auth_headers_and_params, url_origin
 from .capabilities import AUDIO, IMAGE, TEXT, apply_capability_rules
 from .errors import AIAdminError, AuthenticationError, BadRequestError, ConfigurationError, MalformedResponseError
-from .http import (
-    DEFAULT_TIMEOUT,
-    MEDIA_TIMEOUT,
-    auth_headers_and_params,
-    get_client,
-    send_with_retries,
-    url_origin,
-)
 from .openai import OpenAIAdapter
+from .retries import send_with_retries
 from .safejson import UnsafeJSONError
 from .safejson import loads as json_loads
 from .sse import error_from_body
@@ -189,7 +184,7 @@ class HuggingFaceAdapter(OpenAIAdapter):
         auth_headers, auth_params = self._auth(with_key=with_key)
         target = httpx.URL(url, params=params or None).copy_merge_params(auth_params)
         all_headers = {**auth_headers, **(headers or {})}
-        client = get_client()
+        client = shared_client.get_client()
 
         def send() -> Any:
             return client.send(
@@ -257,7 +252,7 @@ class HuggingFaceAdapter(OpenAIAdapter):
             "GET",
             f"{self.hub_url}/api/models",
             params=params,
-            timeout=DEFAULT_TIMEOUT,
+            timeout=shared_client.DEFAULT_TIMEOUT,
             with_key=bool(self.api_key) and self._key_may_go_to_hub(),
         )
         payload = self._payload(response)
@@ -304,7 +299,7 @@ class HuggingFaceAdapter(OpenAIAdapter):
             )
         try:
             await self._check_hub_url()
-            response = await self._request("GET", f"{self.hub_url}/api/whoami-v2", timeout=DEFAULT_TIMEOUT)
+            response = await self._request("GET", f"{self.hub_url}/api/whoami-v2", timeout=shared_client.DEFAULT_TIMEOUT)
             payload = self._payload(response)
         except AIAdminError as err:
             return KeyValidation(ok=False, message=err.message)
@@ -351,7 +346,7 @@ class HuggingFaceAdapter(OpenAIAdapter):
         # hf-inference returns one image per call.
         for _ in range(request.n):
             response = await self._request(
-                "POST", url, json=body, headers={"Accept": "image/png"}, timeout=MEDIA_TIMEOUT, media=True
+                "POST", url, json=body, headers={"Accept": "image/png"}, timeout=shared_client.MEDIA_TIMEOUT, media=True
             )
             data, mime_type = self._binary(response, kind="image")
             images.append(GeneratedImage(data=data, mime_type=mime_type))
@@ -365,7 +360,7 @@ class HuggingFaceAdapter(OpenAIAdapter):
             "POST",
             self._inference_url(request.model),
             json={"inputs": request.text},
-            timeout=MEDIA_TIMEOUT,
+            timeout=shared_client.MEDIA_TIMEOUT,
             media=True,
         )
         data, mime_type = self._binary(response, kind="audio")
@@ -382,7 +377,7 @@ class HuggingFaceAdapter(OpenAIAdapter):
             self._inference_url(request.model),
             content=request.audio,
             headers={"Content-Type": mime_type},
-            timeout=MEDIA_TIMEOUT,
+            timeout=shared_client.MEDIA_TIMEOUT,
             media=True,
         )
         payload = self._payload(response)

@@ -5,7 +5,7 @@ Everything provider-specific comes from the provider row's ``config`` (all keys 
 
 ``auth``
     ``{"style": "bearer" | "header" | "query" | "none", ...}``, see
-    :func:`~aiadmin.adapters.http.auth_headers_and_params`.
+    :func:`~aiadmin.adapters.auth.auth_headers_and_params`.
 ``extra_headers``
     Sent with every request to the provider (e.g. OpenRouter's ``HTTP-Referer`` and
     ``X-Title``). Never sent to the hosts generated images are downloaded from.
@@ -84,9 +84,12 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from . import shared_client
+from .auth import auth_headers_and_params, url_origin
 from .base import BaseAdapter
 from .capabilities import AUDIO, IMAGE, NOTHING, TEXT, apply_capability_rules, is_free_pricing, price_per_million
 from .content_coding import aiter_body
+from .error_mapping import error_from_response, exception_from_transport_error
 from .errors import (
     AIAdminError,
     AuthenticationError,
@@ -98,19 +101,8 @@ from .errors import (
     UnsupportedOperationError,
     UpstreamError,
 )
-from .http import (
-    DEFAULT_TIMEOUT,
-    MEDIA_TIMEOUT,
-    STREAM_IDLE_TIMEOUT,
-    STREAM_TIMEOUT,
-    auth_headers_and_params,
-    error_from_response,
-    exception_from_transport_error,
-    get_client,
-    send_with_retries,
-    url_origin,
-)
 from .parameter_rules import MAX_TOKENS_PARAMS, ModelParameters, ParameterRulesError, model_parameters
+from .retries import send_with_retries
 from .safejson import UnsafeJSONError
 from .safejson import loads as json_loads
 from .sse import SSEEvent, StreamEndedEarly, aiter_sse, error_from_body, event_payload, event_stream_headers, is_done
@@ -270,12 +262,12 @@ class OpenAIAdapter(BaseAdapter):
     async def stream_chat(self, request: ChatRequest) -> AsyncIterator[ChatChunk | Usage]:
         body = self._chat_body(request, stream=True)
         response = await self._send(
-            "POST", self._url("/chat/completions"), json=body, timeout=STREAM_TIMEOUT, stream=True
+            "POST", self._url("/chat/completions"), json=body, timeout=shared_client.STREAM_TIMEOUT, stream=True
         )
         usage = Usage()
         try:
             async with aiter_sse(
-                response, idle_timeout=STREAM_IDLE_TIMEOUT, provider=self.provider_name, secrets=self._secrets
+                response, idle_timeout=shared_client.STREAM_IDLE_TIMEOUT, provider=self.provider_name, secrets=self._secrets
             ) as events:
                 async for event in events:
                     if is_done(event):
@@ -293,7 +285,7 @@ class OpenAIAdapter(BaseAdapter):
 
     async def chat(self, request: ChatRequest) -> ChatResult:
         body = self._chat_body(request, stream=False)
-        response = await self._send("POST", self._url("/chat/completions"), json=body, timeout=DEFAULT_TIMEOUT)
+        response = await self._send("POST", self._url("/chat/completions"), json=body, timeout=shared_client.DEFAULT_TIMEOUT)
         payload = self._json_payload(response)
         choice = self._first_choice(payload)
         message = choice.get("message")
@@ -365,7 +357,7 @@ class OpenAIAdapter(BaseAdapter):
             "POST",
             self._url("/images/generations"),
             json=self._image_body(request),
-            timeout=MEDIA_TIMEOUT,
+            timeout=shared_client.MEDIA_TIMEOUT,
             media=True,
         )
         payload = self._json_payload(response)
@@ -412,11 +404,11 @@ class OpenAIAdapter(BaseAdapter):
         """GET an image URL the provider returned. No key and no extra headers go with it: the
         URL usually points at a storage host, not at the provider."""
         host = await self._check_download_url(url)
-        client = get_client()
+        client = shared_client.get_client()
         try:
             response = await send_with_retries(
                 lambda: client.send(
-                    client.build_request("GET", url, timeout=MEDIA_TIMEOUT, extensions=self.network_policy), stream=True
+                    client.build_request("GET", url, timeout=shared_client.MEDIA_TIMEOUT, extensions=self.network_policy), stream=True
                 ),
                 provider=self.provider_name,
                 secrets=self._secrets,
@@ -509,7 +501,7 @@ class OpenAIAdapter(BaseAdapter):
         if request.speed is not None:
             body["speed"] = request.speed
         response = await self._send(
-            "POST", self._url("/audio/speech"), json=body, timeout=MEDIA_TIMEOUT, media=True
+            "POST", self._url("/audio/speech"), json=body, timeout=shared_client.MEDIA_TIMEOUT, media=True
         )
         content_type = response.headers.get("content-type", "")
         if content_type.startswith("application/json"):
@@ -538,7 +530,7 @@ class OpenAIAdapter(BaseAdapter):
                 provider=self.provider_name,
             )
         response = await self._send(
-            "POST", self._url("/audio/transcriptions"), timeout=MEDIA_TIMEOUT, media=True, **content
+            "POST", self._url("/audio/transcriptions"), timeout=shared_client.MEDIA_TIMEOUT, media=True, **content
         )
         payload = self._json_payload(response)
         text = payload.get("text") if isinstance(payload, Mapping) else None
@@ -637,7 +629,7 @@ class OpenAIAdapter(BaseAdapter):
         sent_headers = event_stream_headers(headers) if stream else headers
         # httpx's params= replaces a query the URL already has (e.g. a models_path filter).
         target = httpx.URL(url).copy_merge_params(params)
-        client = get_client()
+        client = shared_client.get_client()
 
         def send() -> Any:
             request = client.build_request(
@@ -650,7 +642,7 @@ class OpenAIAdapter(BaseAdapter):
         )
 
     async def _get_json(self, url: str) -> Any:
-        return self._json_payload(await self._send("GET", url, timeout=DEFAULT_TIMEOUT))
+        return self._json_payload(await self._send("GET", url, timeout=shared_client.DEFAULT_TIMEOUT))
 
     def _json_payload(self, response: httpx.Response) -> Any:
         try:

@@ -12,7 +12,7 @@ so every streamed request says it reads ``text/event-stream``)::
     request = client.build_request(..., headers=event_stream_headers(headers))
     response = await send_with_retries(lambda: client.send(request, stream=True), ...)
     try:
-        async with aiter_sse(response, idle_timeout=STREAM_IDLE_TIMEOUT,
+        async with aiter_sse(response, idle_timeout=shared_client.STREAM_IDLE_TIMEOUT,
                              provider=name, secrets=(key,)) as events:
             async for event in events:
                 if is_done(event):          # OpenAI-style terminator
@@ -42,9 +42,10 @@ from typing import Any
 
 import httpx
 
+from .bodies import read_body_capped
 from .content_coding import aiter_body
+from .error_mapping import error_from_response, exception_from_transport_error
 from .errors import AIAdminError, MalformedResponseError, ProviderTimeoutError
-from .http import error_from_response, exception_from_transport_error, read_body_capped
 from .safejson import UnsafeJSONError
 from .safejson import loads as json_loads
 

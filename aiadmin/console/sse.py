@@ -17,8 +17,9 @@ from typing import Any
 from django.http import HttpResponse, HttpResponseNotAllowed, JsonResponse, StreamingHttpResponse
 
 from aiadmin.adapters import safejson
-from aiadmin.adapters.errors import AIAdminError, StreamLimitError, redact
+from aiadmin.adapters.errors import AIAdminError, redact
 from aiadmin.unified import StreamSummary
+from aiadmin.unified.errors import StreamLimitError
 
 from aiadmin.playground.picker import ChoiceError, choice_resolve
 

@@ -16,9 +16,9 @@ from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from aiadmin.adapters.errors import LimitExceededError
 from aiadmin.adapters.types import Usage
 
+from .errors import LimitExceededError
 from .models import AdminProviderLimit, AdminProviderSettings, AIModel, AIProvider, AIRequestLog
 
 PER_MILLION = Decimal(1_000_000)

@@ -13,7 +13,6 @@ from aiadmin.adapters.base import BaseAdapter
 from aiadmin.adapters.errors import (
     AIAdminError,
     ConfigurationError,
-    NoAccessError,
     NotFoundError,
     UnsupportedOperationError,
 )
@@ -22,6 +21,7 @@ from aiadmin.providers.access import AccessDecision, access_api_key, access_deci
 from aiadmin.providers.models import AdminProviderLimit, AdminProviderSettings, AIModel, AIProvider
 from aiadmin.providers.usage import ModelPrice, quota_consume, quota_remaining
 
+from .errors import NoAccessError
 from .model_lists import model_list_price, provider_fingerprint
 
 

@@ -12,7 +12,6 @@ from aiadmin.adapters.base import BaseAdapter
 from aiadmin.adapters.errors import (
     AIAdminError,
     ConfigurationError,
-    NoAccessError,
     NotFoundError,
     PermissionDeniedError,
     UnsupportedOperationError,
@@ -24,6 +23,7 @@ from aiadmin.providers.models import AdminProviderSettings, AIModel, AIProvider
 from aiadmin.providers.schema import capability_flag
 from aiadmin.providers.services import aimodel_select
 
+from .errors import NoAccessError
 from .plan import provider_adapter, provider_require_usable_settings
 from .results import AvailableModel, BrowsedModel
 

@@ -21,8 +21,8 @@ from asgiref.sync import async_to_sync, sync_to_async
 from django.utils import timezone
 
 from aiadmin.adapters.errors import AIAdminError, BadRequestError, NotFoundError, UnsupportedOperationError, redact
-from aiadmin.adapters.http import aclose_clients
 from aiadmin.adapters.registry import registry
+from aiadmin.adapters.shared_client import aclose_clients
 from aiadmin.adapters.types import (
     ChatChunk,
     ChatMessage,

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from aiadmin.adapters.errors import StreamLimitError
 from aiadmin.adapters.types import ChatChunk, Usage
+
+from .errors import StreamLimitError
 
 DEFAULT_STREAM_MAX_CHARS = 500_000
 DEFAULT_STREAM_MAX_SECONDS = 600.0

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from aiadmin.adapters import http as transport
+from aiadmin.adapters import retries, shared_client
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -17,10 +17,10 @@ def mock_upstream(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Handler
     """``mock_upstream(handler)``: every request of the shared client is answered by
     ``handler`` (an ``httpx.MockTransport``, no network and no URL guard), and retries do not
     wait."""
-    monkeypatch.setattr(transport, "backoff_delay", lambda attempt, **kwargs: 0.0)
+    monkeypatch.setattr(retries, "backoff_delay", lambda attempt, **kwargs: 0.0)
 
     def install(handler: Handler) -> None:
-        transport.set_transport_for_tests(httpx.MockTransport(handler))
+        shared_client.set_transport_for_tests(httpx.MockTransport(handler))
 
     yield install
-    transport.set_transport_for_tests(None)
+    shared_client.set_transport_for_tests(None)

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 import httpx
 import pytest
 
-from aiadmin.adapters import http as transport
+from aiadmin.adapters import retries, shared_client
 from aiadmin.adapters.anthropic import AnthropicAdapter
 from aiadmin.adapters.errors import (
     AuthenticationError,
@@ -71,9 +71,9 @@ class FakeAnthropic:
 @pytest.fixture
 def server() -> Iterator[FakeAnthropic]:
     fake = FakeAnthropic()
-    transport.set_transport_for_tests(httpx.MockTransport(fake))
+    shared_client.set_transport_for_tests(httpx.MockTransport(fake))
     yield fake
-    transport.set_transport_for_tests(None)
+    shared_client.set_transport_for_tests(None)
 
 
 @pytest.fixture
@@ -346,7 +346,7 @@ async def test_429_with_a_long_retry_after_fails_fast_with_the_wait_attached(ser
 
 
 async def test_http_529_overloaded_is_retried_then_succeeds(server, adapter, monkeypatch) -> None:
-    monkeypatch.setattr(transport, "backoff_delay", lambda attempt, jitter=None: 0.0)
+    monkeypatch.setattr(retries, "backoff_delay", lambda attempt, jitter=None: 0.0)
     overloaded = payloads.error_body("overloaded_error", "Overloaded")
     server.on(
         "POST",

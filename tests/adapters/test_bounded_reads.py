@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from aiadmin.adapters import http as transport
+from aiadmin.adapters import bodies
 from aiadmin.adapters.errors import MalformedResponseError, UpstreamError
 from aiadmin.adapters.sse import MAX_EVENT_CHARS
 
@@ -65,13 +65,13 @@ async def test_a_50_mb_error_body_is_read_only_up_to_the_error_cap(huge, kind, o
         await (adapter.chat(_request()) if operation == "chat" else adapter.list_models())
     assert huge["pulled"], "the upstream was called"
     # Each attempt (a 500 is retried) pulled at most the cap plus the chunk that crossed it.
-    assert max(huge["pulled"]) <= transport.MAX_ERROR_BODY_BYTES + CHUNK
+    assert max(huge["pulled"]) <= bodies.MAX_ERROR_BODY_BYTES + CHUNK
 
 
 @pytest.mark.parametrize("operation", ["chat", "list_models"])
 @pytest.mark.parametrize("kind", ADAPTERS)
 async def test_an_answer_over_the_body_cap_is_refused_while_it_is_read(huge, monkeypatch, kind, operation):
-    monkeypatch.setattr(transport, "MAX_RESPONSE_BODY_BYTES", 1024 * 1024)
+    monkeypatch.setattr(bodies, "MAX_RESPONSE_BODY_BYTES", 1024 * 1024)
     huge["status"], huge["size"] = 200, 8 * 1024 * 1024
     adapter = _adapter(kind)
     with pytest.raises(MalformedResponseError, match="larger than 1 MB"):
@@ -144,13 +144,13 @@ async def test_a_gzip_bomb_error_body_is_inflated_only_up_to_the_error_cap(bomb,
     assert bomb["pulled"] and len(bomb["pulled"]) % 3 == 0
     in_parallel = len(bomb["pulled"]) // 3
     # Before: about 150 MB per request (each 64 KiB read inflated whole, then joined).
-    assert peak < in_parallel * transport.MAX_ERROR_BODY_BYTES + OVERHEAD, f"peak {peak / 1e6:.1f} MB"
+    assert peak < in_parallel * bodies.MAX_ERROR_BODY_BYTES + OVERHEAD, f"peak {peak / 1e6:.1f} MB"
 
 
 @pytest.mark.parametrize("operation", ["chat", "list_models"])
 @pytest.mark.parametrize("kind", ADAPTERS)
 async def test_a_gzip_bomb_answer_is_refused_at_the_body_cap(bomb, monkeypatch, kind, operation):
-    monkeypatch.setattr(transport, "MAX_RESPONSE_BODY_BYTES", 1024 * 1024)
+    monkeypatch.setattr(bodies, "MAX_RESPONSE_BODY_BYTES", 1024 * 1024)
     bomb["status"] = 200
     adapter = _adapter(kind)
     call = adapter.chat(_request()) if operation == "chat" else adapter.list_models()
@@ -166,7 +166,7 @@ async def test_a_gzip_bomb_answer_past_the_64_mb_cap_costs_the_cap_not_more(bomb
     call = _adapter("openai").chat(_request())
     peak = await _peak_bytes(_expect(MalformedResponseError, call, match="larger than 64 MB"))
     # Before: about 210 MB (a read inflated whole past the cap, and zlib's own buffers).
-    assert peak < transport.MAX_RESPONSE_BODY_BYTES + OVERHEAD, f"peak {peak / 1e6:.1f} MB"
+    assert peak < bodies.MAX_RESPONSE_BODY_BYTES + OVERHEAD, f"peak {peak / 1e6:.1f} MB"
 
 
 @pytest.mark.parametrize("kind", ADAPTERS)

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from aiadmin.adapters import http as transport
+from aiadmin.adapters import shared_client
 from aiadmin.adapters.errors import (
     AuthenticationError,
     BadRequestError,
@@ -21,8 +21,8 @@ from aiadmin.adapters.errors import (
     UpstreamError,
 )
 from aiadmin.adapters.gemini import GeminiAdapter, aspect_ratio_for, detect_capabilities
-from aiadmin.adapters.http import MEDIA_READ_TIMEOUT, READ_TIMEOUT
 from aiadmin.adapters.registry import registry
+from aiadmin.adapters.shared_client import MEDIA_READ_TIMEOUT, READ_TIMEOUT
 from aiadmin.adapters.sse import StreamEndedEarly
 from aiadmin.adapters.types import (
     ChatChunk,
@@ -86,9 +86,9 @@ class FakeGemini:
 @pytest.fixture
 def server() -> Iterator[FakeGemini]:
     fake = FakeGemini()
-    transport.set_transport_for_tests(httpx.MockTransport(fake))
+    shared_client.set_transport_for_tests(httpx.MockTransport(fake))
     yield fake
-    transport.set_transport_for_tests(None)
+    shared_client.set_transport_for_tests(None)
 
 
 @pytest.fixture

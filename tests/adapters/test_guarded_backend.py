@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from aiadmin.adapters import http as transport
+from aiadmin.adapters import retries, shared_client
 from aiadmin.adapters.errors import ConfigurationError, ProviderConnectionError
 from aiadmin.adapters.openai import OpenAIAdapter
 from aiadmin.adapters.pool import ShardedTransport
@@ -34,10 +34,10 @@ LOOPBACK = ("127.0.0.1",)
 @pytest.fixture(autouse=True)
 def _real_transport(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The network transport, not a mock; retries without waiting."""
-    transport.set_transport_for_tests(None)
-    monkeypatch.setattr(transport, "backoff_delay", lambda attempt, **kwargs: 0.0)
+    shared_client.set_transport_for_tests(None)
+    monkeypatch.setattr(retries, "backoff_delay", lambda attempt, **kwargs: 0.0)
     yield
-    transport.set_transport_for_tests(None)
+    shared_client.set_transport_for_tests(None)
 
 
 def adapter(base_url: str, **config: object) -> OpenAIAdapter:
@@ -171,7 +171,7 @@ async def test_tls_sends_the_name_as_sni_and_verifies_the_certificate_against_it
     fake_network.answer("selfhosted.test", LOOPBACK)
     shared = ShardedTransport(max_connections=8, keepalive_expiry=5.0)
     shared._ssl_context = client_context  # trust the test CA only
-    transport.set_transport_for_tests(shared)
+    shared_client.set_transport_for_tests(shared)
 
     with LoopbackServer(tls=server_context) as server:
         models = await adapter(f"https://selfhosted.test:{server.port}/v1", allow_private_network=True).list_models()

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from aiadmin.adapters import http as transport
+from aiadmin.adapters import retries, shared_client
 from aiadmin.adapters.errors import (
     AuthenticationError,
     BadRequestError,
@@ -74,10 +74,10 @@ class Upstream:
 @pytest.fixture
 def upstream(monkeypatch: pytest.MonkeyPatch) -> Iterator[Upstream]:
     server = Upstream()
-    transport.set_transport_for_tests(httpx.MockTransport(server))
-    monkeypatch.setattr(transport, "backoff_delay", lambda attempt, **kwargs: 0.0)
+    shared_client.set_transport_for_tests(httpx.MockTransport(server))
+    monkeypatch.setattr(retries, "backoff_delay", lambda attempt, **kwargs: 0.0)
     yield server
-    transport.set_transport_for_tests(None)
+    shared_client.set_transport_for_tests(None)
 
 
 def adapter(**config: Any) -> HuggingFaceAdapter:
@@ -391,4 +391,4 @@ async def test_end_to_end_against_the_fake_provider(fake_provider) -> None:  # n
         assert "byte audio upload" in transcript.text
         assert (await hf.validate_key()).ok
     finally:
-        await transport.aclose_clients()
+        await shared_client.aclose_clients()

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from aiadmin.adapters import http as transport
+from aiadmin.adapters import retries, shared_client
 from aiadmin.adapters.errors import (
     AIAdminError,
     AuthenticationError,
@@ -71,11 +71,11 @@ class Upstream:
 @pytest.fixture
 def upstream(monkeypatch: pytest.MonkeyPatch) -> Iterator[Upstream]:
     server = Upstream()
-    transport.set_transport_for_tests(httpx.MockTransport(server))
+    shared_client.set_transport_for_tests(httpx.MockTransport(server))
     # Retries of 5xx/connection failures must not slow the suite down.
-    monkeypatch.setattr(transport, "backoff_delay", lambda attempt, **kwargs: 0.0)
+    monkeypatch.setattr(retries, "backoff_delay", lambda attempt, **kwargs: 0.0)
     yield server
-    transport.set_transport_for_tests(None)
+    shared_client.set_transport_for_tests(None)
 
 
 def adapter(config: dict[str, Any] | None = None, *, base_url: str = BASE, api_key: str | None = CANARY) -> OpenAIAdapter:

@@ -78,7 +78,7 @@ def hostile_upstream(make_provider):
     """An OpenAI-style provider whose stream carries ``state["data"]`` as one event."""
     import httpx
 
-    from aiadmin.adapters import http as transport
+    from aiadmin.adapters import shared_client
     from aiadmin.providers.models import AIModel
 
     state = {"data": b""}
@@ -89,9 +89,9 @@ def hostile_upstream(make_provider):
 
     provider = make_provider(adapter="openai", api_base_url="https://api.hostile.example/v1", shared_api_key="sk-hostile-000000000001")
     AIModel.objects.create(provider=provider, capability="chat", model_id="m", is_active=True)
-    transport.set_transport_for_tests(httpx.MockTransport(handler))
+    shared_client.set_transport_for_tests(httpx.MockTransport(handler))
     yield provider, state
-    transport.set_transport_for_tests(None)
+    shared_client.set_transport_for_tests(None)
 
 
 @pytest.mark.parametrize(

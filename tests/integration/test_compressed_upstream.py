@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
-from aiadmin.adapters import errors
-from aiadmin.adapters import http as transport
+from aiadmin.adapters import bodies, errors, retries, shared_client
 from aiadmin.providers.models import AIModel, AIRequestLog
 from aiadmin.unified import UnifiedAIService
+from aiadmin.unified.errors import StreamLimitError
 from tests.compressed_bodies import RawHTTPServer, gzip_body, gzip_bomb
 from tests.fake_network import FakeNetwork, fake_network  # noqa: F401 (fixture)
 
@@ -31,10 +31,10 @@ OVERHEAD = 8 * 1024 * 1024
 
 @pytest.fixture(autouse=True)
 def _real_transport(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    transport.set_transport_for_tests(None)
-    monkeypatch.setattr(transport, "backoff_delay", lambda attempt, **kwargs: 0.0)
+    shared_client.set_transport_for_tests(None)
+    monkeypatch.setattr(retries, "backoff_delay", lambda attempt, **kwargs: 0.0)
     yield
-    transport.set_transport_for_tests(None)
+    shared_client.set_transport_for_tests(None)
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ def test_a_gzip_bomb_stream_ends_at_the_answer_cap_with_its_row_in_bounded_memor
     received: list[str] = []
 
     def consume() -> None:
-        with pytest.raises(errors.StreamLimitError, match="500,000 characters"):
+        with pytest.raises(StreamLimitError, match="500,000 characters"):
             for item in service.stream_chat("go", superuser, provider_slug=provider.slug):
                 if isinstance(item, str):
                     received.append(item)
@@ -116,7 +116,7 @@ def test_a_gzip_bomb_error_body_is_read_only_up_to_its_cap(upstream, superuser):
     peak = _peak(call)
     assert AIRequestLog.objects.get().status != "ok"
     # Before: about 150 MB per attempt.
-    assert peak < transport.MAX_ERROR_BODY_BYTES + OVERHEAD, f"peak {peak / 1e6:.1f} MB"
+    assert peak < bodies.MAX_ERROR_BODY_BYTES + OVERHEAD, f"peak {peak / 1e6:.1f} MB"
 
 
 def test_a_normal_gzip_stream_still_streams(upstream, superuser):

@@ -9,9 +9,9 @@ import time
 import pytest
 from django.test import override_settings
 
-from aiadmin.adapters import errors
 from aiadmin.providers.models import AIRequestLog
 from aiadmin.unified import UnifiedAIService
+from aiadmin.unified.errors import StreamLimitError
 
 from .test_unified_against_fake_provider import family  # noqa: F401 (fixture)
 
@@ -28,9 +28,9 @@ def bounded_fake(fake_provider):
     return fake_provider
 
 
-def _stream(provider, admin) -> tuple[str, errors.StreamLimitError]:
+def _stream(provider, admin) -> tuple[str, StreamLimitError]:
     received: list[str] = []
-    with pytest.raises(errors.StreamLimitError) as caught:
+    with pytest.raises(StreamLimitError) as caught:
         for item in service.stream_chat("go on", admin, provider_slug=provider.slug):
             received.append(item)
     return "".join(received), caught.value

@@ -151,7 +151,7 @@ def test_unauthorized_is_not_retried(family, superuser, fake_provider):
 
 
 def test_a_stalled_stream_is_a_failed_turn(family, superuser, monkeypatch):
-    monkeypatch.setattr("aiadmin.adapters.openai.STREAM_IDLE_TIMEOUT", 0.5)
+    monkeypatch.setattr("aiadmin.adapters.shared_client.STREAM_IDLE_TIMEOUT", 0.5)
     provider = family("openai", chat="stall-model")
     started = time.perf_counter()
     with pytest.raises(errors.ProviderTimeoutError):

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from aiadmin.adapters import errors
 from aiadmin.providers import usage
+from aiadmin.providers.errors import LimitExceededError
 from aiadmin.providers.models import AdminProviderLimit, AdminProviderSettings, AIModel, AIRequestLog
 from aiadmin.unified import UnifiedAIService
 
@@ -41,7 +41,7 @@ def used_up(sandboxes, staff_user):
 
 
 def assert_still_limited(admin, provider) -> None:
-    with pytest.raises(errors.LimitExceededError, match="used all 2 requests"):
+    with pytest.raises(LimitExceededError, match="used all 2 requests"):
         service.chat("hi", admin, provider_slug=provider.slug)
     assert AdminProviderLimit.objects.get(admin=admin, provider=provider).usage_month_requests == 2
 

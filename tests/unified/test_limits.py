@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection, connections
 
-from aiadmin.adapters import errors
 from aiadmin.providers import usage
+from aiadmin.providers.errors import LimitExceededError
 from aiadmin.providers.models import AdminProviderLimit, AdminProviderSettings, AIRequestLog
 from aiadmin.unified import UnifiedAIService
 
@@ -40,7 +40,7 @@ def test_calls_within_the_limit_count_and_show_what_is_left(limited, staff_user,
     row = limited(limit=3)
     remaining = [service.chat("hi", staff_user, provider_slug=row.provider.slug).info.remaining_quota for _ in range(3)]
     assert remaining == [2, 1, 0]
-    with pytest.raises(errors.LimitExceededError) as excinfo:
+    with pytest.raises(LimitExceededError) as excinfo:
         service.chat("hi", staff_user, provider_slug=row.provider.slug)
     assert "used all 3 requests" in str(excinfo.value) and "resets on" in str(excinfo.value)
     assert len(scripted_adapter.calls) == 3  # the refused call never went upstream
@@ -78,7 +78,7 @@ def test_the_month_has_not_rolled_over_yet_in_utc(limited, staff_user, settings,
     settings.TIME_ZONE = "UTC"
     monkeypatch.setattr(usage.timezone, "now", lambda: dt.datetime(2026, 3, 31, 12, 30, tzinfo=dt.UTC))
     row = limited(limit=1, used=1, month=dt.date(2026, 3, 1))
-    with pytest.raises(errors.LimitExceededError, match="resets on 01 April 2026"):
+    with pytest.raises(LimitExceededError, match="resets on 01 April 2026"):
         service.chat("hi", staff_user, provider_slug=row.provider.slug)
 
 
@@ -92,7 +92,7 @@ def test_fifty_concurrent_calls_one_below_the_limit_let_exactly_one_through(limi
         try:
             service.chat("hi", staff_user, provider_slug=row.provider.slug)
             return "ok"
-        except errors.LimitExceededError:
+        except LimitExceededError:
             return "limit"
         finally:
             connections.close_all()

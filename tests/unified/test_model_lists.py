@@ -13,6 +13,7 @@ from aiadmin.adapters import errors
 from aiadmin.adapters.types import ModelInfo
 from aiadmin.providers.models import AdminProviderSettings
 from aiadmin.unified import UnifiedAIService
+from aiadmin.unified.errors import NoAccessError
 from aiadmin.unified.model_lists import KEY_PREFIX, key_identity
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -112,7 +113,7 @@ def test_selected_model_no_longer_offered_is_flagged(scripted_provider, superuse
 
 def test_no_key_means_no_list(scripted_provider, staff_user):
     provider = scripted_provider(shared_api_key=SHARED)
-    with pytest.raises(errors.NoAccessError, match="personal key"):
+    with pytest.raises(NoAccessError, match="personal key"):
         service.browse_models(provider.slug, "chat", staff_user)
 
 

@@ -13,6 +13,7 @@ import pytest
 from django.contrib.admin.models import LogEntry
 
 from aiadmin.adapters import errors
+from aiadmin.providers.errors import LimitExceededError
 from aiadmin.providers.models import AdminProviderLimit, AdminProviderSettings, AIRequestLog
 from aiadmin.unified import UnifiedAIService
 
@@ -76,7 +77,7 @@ def test_canary_key_never_leaks_from_refusals(scripted_provider, staff_user, emi
     provider = scripted_provider()
     AdminProviderSettings.objects.create(admin=staff_user, provider=provider, personal_api_key=CANARY)
     AdminProviderLimit.objects.create(admin=staff_user, provider=provider, monthly_limit=0)
-    with pytest.raises(errors.LimitExceededError) as limit:
+    with pytest.raises(LimitExceededError) as limit:
         service.chat("hi", staff_user, provider_slug=provider.slug)
     AdminProviderLimit.objects.filter(admin=staff_user).update(monthly_limit=None)
     provider.api_base_url = "http://127.0.0.1:9/v1"  # a base URL change: refused as private

@@ -10,6 +10,7 @@ from django.contrib.admin.models import LogEntry
 from aiadmin.adapters import errors
 from aiadmin.providers.models import AdminProviderSettings, AIModel, AIProvider, AIRequestLog
 from aiadmin.unified import StreamSummary, UnifiedAIService
+from aiadmin.unified.errors import NoAccessError
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -144,7 +145,7 @@ def test_admin_who_opts_for_the_shared_key_gets_it(scripted_provider, scripted_a
 
 def test_missing_key_is_a_clear_error_naming_provider_and_remedy(scripted_provider, staff_user):
     provider = scripted_provider(name="Acme AI", shared_api_key=SHARED)  # shared key not for normal admins
-    with pytest.raises(errors.NoAccessError) as excinfo:
+    with pytest.raises(NoAccessError) as excinfo:
         service.chat("hi", staff_user, provider_slug=provider.slug)
     message = str(excinfo.value)
     assert "Acme AI" in message and "personal key" in message and "ask a superadmin" in message

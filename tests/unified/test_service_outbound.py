@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from aiadmin.adapters import errors
-from aiadmin.adapters import http as transport
+from aiadmin.adapters import errors, retries, shared_client
 from aiadmin.providers.models import AIModel, AIRequestLog
 from aiadmin.unified import UnifiedAIService
 from tests.fake_network import FakeNetwork, LoopbackServer, fake_network, loopback  # noqa: F401
@@ -25,10 +24,10 @@ LOOPBACK = ("127.0.0.1",)
 
 @pytest.fixture(autouse=True)
 def _real_transport(monkeypatch: pytest.MonkeyPatch):
-    transport.set_transport_for_tests(None)
-    monkeypatch.setattr(transport, "backoff_delay", lambda attempt, **kwargs: 0.0)
+    shared_client.set_transport_for_tests(None)
+    monkeypatch.setattr(retries, "backoff_delay", lambda attempt, **kwargs: 0.0)
     yield
-    transport.set_transport_for_tests(None)
+    shared_client.set_transport_for_tests(None)
 
 
 @pytest.fixture

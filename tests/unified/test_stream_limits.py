@@ -10,10 +10,10 @@ import time
 import pytest
 from django.test import override_settings
 
-from aiadmin.adapters.errors import StreamLimitError
 from aiadmin.adapters.types import ChatChunk
 from aiadmin.providers.models import AIRequestLog
 from aiadmin.unified import UnifiedAIService
+from aiadmin.unified.errors import StreamLimitError
 from aiadmin.unified.stream_limits import DEFAULT_STREAM_MAX_CHARS, DEFAULT_STREAM_MAX_SECONDS, stream_limits_get
 
 pytestmark = pytest.mark.django_db(transaction=True)

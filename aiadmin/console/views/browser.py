@@ -12,6 +12,7 @@ from django.urls import reverse
 from aiadmin.adapters import errors
 from aiadmin.adapters.types import CAPABILITIES
 from aiadmin.unified import UnifiedAIService
+from aiadmin.unified.errors import NoAccessError
 
 from ..access import console_view
 from ..card_data import CardUrls, row_data
@@ -22,7 +23,7 @@ service = UnifiedAIService()
 
 # Inline states (SPEC section 5): which errors mean what for the admin.
 _STATES = (
-    (errors.NoAccessError, "no_key"),
+    (NoAccessError, "no_key"),
     (errors.AuthenticationError, "key_rejected"),
     (errors.PermissionDeniedError, "key_rejected"),
     (errors.ProviderConnectionError, "unreachable"),
