@@ -18,6 +18,10 @@ from aiadmin.providers.models import AIModel, AIProvider
 
 pytest_plugins = ["tests.fakeprovider.fixtures"]
 
+# A host project's source that tests/host/test_host_project.py runs in its own virtual
+# environment; never imported here.
+collect_ignore = ["host/project"]
+
 
 def _reachable(url: str, default_port: int) -> bool:
     parsed = urlparse(url)

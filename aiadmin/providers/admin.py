@@ -9,6 +9,7 @@ stored on them (see :class:`RequestFreeAdminMixin`)."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from unfold.admin import ModelAdmin
@@ -29,6 +30,14 @@ def is_staff(request) -> bool:
 
 def is_superuser(request) -> bool:
     return request.user.is_active and request.user.is_superuser
+
+
+class AdminUserSearchMixin:
+    """Searches a row's admin by the user model's USERNAME_FIELD: a host's own user model may
+    have no ``username`` (members who sign in with their email address, say)."""
+
+    def get_search_fields(self, request):
+        return (*super().get_search_fields(request), f"admin__{get_user_model().USERNAME_FIELD}")
 
 
 class RequestFreeAdminMixin:
@@ -249,7 +258,7 @@ class OwnRowsAdminMixin(RequestFreeAdminMixin):
 
 
 @admin.register(AdminProviderSettings)
-class AdminProviderSettingsAdmin(OwnRowsAdminMixin, ModelAdmin):
+class AdminProviderSettingsAdmin(AdminUserSearchMixin, OwnRowsAdminMixin, ModelAdmin):
     """Staff edit their own rows: personal key, shared-key choice, preferences, on/off. Which
     admin and provider a row is for is fixed once it exists (a personal key for one provider
     must never be sent to another, nor handed to another admin); limits are elsewhere."""
@@ -257,7 +266,7 @@ class AdminProviderSettingsAdmin(OwnRowsAdminMixin, ModelAdmin):
     form = AdminProviderSettingsForm
     list_display = ("provider", "admin", "personal_key_state", "use_shared_api", "is_active", "total_requests", "last_used_at")
     list_filter = ("is_active", "use_shared_api", "provider")
-    search_fields = ("provider__name", "provider__slug", "admin__username")
+    search_fields = ("provider__name", "provider__slug")
     list_select_related = ("provider", "admin")
     readonly_fields = ("personal_key_state", "key_status", "monthly_limit_state", "total_requests", "last_used_at", "created_at", "updated_at")
 
@@ -321,13 +330,13 @@ def _limit_summary(limit: AdminProviderLimit) -> str:
 
 
 @admin.register(AdminProviderLimit)
-class AdminProviderLimitAdmin(OwnRowsAdminMixin, ModelAdmin):
+class AdminProviderLimitAdmin(AdminUserSearchMixin, OwnRowsAdminMixin, ModelAdmin):
     """Only superusers set limits; staff may look at their own."""
 
     form = AdminProviderLimitForm
     list_display = ("provider", "admin", "monthly_limit", "requests_this_month", "remaining")
     list_filter = ("provider",)
-    search_fields = ("provider__name", "provider__slug", "admin__username")
+    search_fields = ("provider__name", "provider__slug")
     list_select_related = ("provider", "admin")
     readonly_fields = ("requests_this_month", "remaining", "created_at", "updated_at")
 
@@ -369,7 +378,7 @@ class AdminProviderLimitAdmin(OwnRowsAdminMixin, ModelAdmin):
 
 
 @admin.register(AIRequestLog)
-class AIRequestLogAdmin(RequestFreeAdminMixin, ModelAdmin):
+class AIRequestLogAdmin(AdminUserSearchMixin, RequestFreeAdminMixin, ModelAdmin):
     list_display = (
         "created_at",
         "admin",
@@ -385,7 +394,7 @@ class AIRequestLogAdmin(RequestFreeAdminMixin, ModelAdmin):
         "estimated_cost",
     )
     list_filter = ("status", "capability", "key_source", "provider")
-    search_fields = ("provider_slug", "model_name", "admin__username", "error_message")
+    search_fields = ("provider_slug", "model_name", "error_message")
     list_select_related = ("admin",)
     date_hierarchy = "created_at"
 

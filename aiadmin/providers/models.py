@@ -208,7 +208,9 @@ class AdminProviderLimit(models.Model):
 
     class Meta:
         verbose_name = "monthly limit"
-        ordering = ["provider__sort_order", "provider__name", "admin__username"]
+        # "admin" follows the user model's own ordering (its pk without one): a host's user
+        # model may have no username field to sort by.
+        ordering = ["provider__sort_order", "provider__name", "admin"]
         constraints = [
             models.UniqueConstraint(fields=["admin", "provider"], name="adminproviderlimit_unique_admin_provider")
         ]

@@ -253,3 +253,25 @@ def test_every_admin_list_page_renders(superuser_client, make_provider):
     make_provider()
     for name in ("aiprovider", "aimodel", "adminprovidersettings", "adminproviderlimit", "airequestlog"):
         assert superuser_client.get(reverse(f"admin:aiadmin_providers_{name}_changelist")).status_code == 200
+
+
+@pytest.fixture
+def users_sign_in_by_email(monkeypatch, django_user_model):
+    """The user model as a host's own may be: its login field is the email address."""
+    monkeypatch.setattr(django_user_model, "USERNAME_FIELD", "email")
+
+
+@pytest.mark.parametrize("name", ["adminprovidersettings", "adminproviderlimit", "airequestlog"])
+def test_rows_are_found_by_their_admins_login_field(name, users_sign_in_by_email, superuser_client, staff_user, make_provider):
+    from aiadmin.providers.models import AIRequestLog
+
+    provider = make_provider()
+    if name == "adminprovidersettings":
+        AdminProviderSettings.objects.create(admin=staff_user, provider=provider)
+    elif name == "adminproviderlimit":
+        AdminProviderLimit.objects.create(admin=staff_user, provider=provider, monthly_limit=5)
+    else:
+        AIRequestLog.objects.create(admin=staff_user, provider_slug=provider.slug, model_name="m-found", capability="chat")
+    response = superuser_client.get(reverse(f"admin:aiadmin_providers_{name}_changelist"), {"q": "staff@example"})
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 1

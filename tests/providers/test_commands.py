@@ -22,6 +22,22 @@ def test_ensure_superuser_creates_one_from_the_environment(monkeypatch):
     assert "a-long-password-4711" not in out.getvalue()
 
 
+def test_ensure_superuser_uses_the_user_models_login_field(monkeypatch, django_user_model):
+    """A host's user model that signs in by email: DJANGO_SUPERUSER_EMAIL names the superuser
+    and createsuperuser gets no ``username`` option (it would refuse one)."""
+    from aiadmin.providers.management.commands import ensure_superuser
+
+    monkeypatch.setattr(django_user_model, "USERNAME_FIELD", "email")
+    monkeypatch.setattr(django_user_model, "REQUIRED_FIELDS", [])
+    monkeypatch.delenv("DJANGO_SUPERUSER_USERNAME", raising=False)
+    monkeypatch.setenv("DJANGO_SUPERUSER_EMAIL", "boss@example.com")
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-password-4711")
+    calls = []
+    monkeypatch.setattr(ensure_superuser, "call_command", lambda *args, **kwargs: calls.append((args, kwargs)))
+    call_command("ensure_superuser", stdout=StringIO())
+    assert calls == [(("createsuperuser",), {"interactive": False, "verbosity": 0, "email": "boss@example.com"})]
+
+
 def test_ensure_superuser_does_nothing_when_one_exists(monkeypatch, superuser):
     monkeypatch.setenv("DJANGO_SUPERUSER_USERNAME", "another")
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-password-4711")

@@ -125,3 +125,12 @@ def test_supported_capabilities_read_the_capabilities_json(make_provider):
         capabilities={"chat": {"supported": True}, "image": {"supported": False}, "audio": {"supported": True}}
     )
     assert provider.supported_capabilities == ["chat", "audio"]
+
+
+def test_limit_ordering_needs_no_particular_user_field():
+    """A host's user model may have no ``username``; Django's model check (models.E015) then
+    refuses any ordering that names one."""
+    from aiadmin.providers.models import AdminProviderLimit
+
+    user_fields = [name for name in AdminProviderLimit._meta.ordering if name.lstrip("-").startswith("admin__")]
+    assert user_fields == []

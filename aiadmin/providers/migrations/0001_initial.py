@@ -118,7 +118,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'verbose_name': 'monthly limit',
-                'ordering': ['provider__sort_order', 'provider__name', 'admin__username'],
+                'ordering': ['provider__sort_order', 'provider__name', 'admin'],
             },
         ),
         migrations.CreateModel(
