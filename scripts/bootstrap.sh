@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Create .venv and install the project into it (with the extras named in $1, e.g. "test").
+# Create .venv and install the project into it: the apps, the standalone project's extra
+# (uvicorn, PostgreSQL, Redis, static files) and the extras named in $1, e.g. "test".
 # pip runs again only when pyproject.toml or the extras change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${PYTHON:-python3}
-extras=${1:-}
+extras="standalone${1:+,$1}"
 if [ ! -x .venv/bin/python ]; then
   echo "Creating the virtual environment in .venv"
   "$python" -m venv .venv

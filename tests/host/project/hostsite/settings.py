@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "csp",
     "aiadmin.providers",
     "aiadmin.unified",
     "aiadmin.playground",
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Serves static files (aiadmin's included) straight from the installed apps.
     "servestatic.middleware.ServeStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -80,6 +82,19 @@ USE_TZ = True
 STATIC_URL = "static/"
 # No collectstatic step in this project: ServeStatic finds the files through the finders.
 SERVESTATIC_USE_FINDERS = True
+
+# This host keeps Unfold's own templates (it does not opt in to aiadmin.contrib.unfold_csp), so
+# its policy lets Unfold's Alpine evaluate expressions.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", "'unsafe-eval'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": ["'self'", "blob:"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 AIADMIN = {
     # A test-only Fernet key. A real host reads its keys from the environment.
