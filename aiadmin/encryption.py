@@ -1,4 +1,4 @@
-"""Fernet encryption for stored secrets (MultiFernet over ``AIADMIN_ENCRYPTION_KEYS``, newest
+"""Fernet encryption for stored secrets (MultiFernet over ``AIADMIN["ENCRYPTION_KEYS"]``, newest
 first). Decryption failures raise; nothing here ever returns ciphertext as if it were a key."""
 
 from __future__ import annotations
@@ -11,8 +11,11 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from aiadmin.conf import ENCRYPTION_KEYS_LINE, aiadmin_settings
+
 __all__ = [
     "InvalidToken",
+    "MissingEncryptionKeys",
     "SecretDecryptionError",
     "decrypt",
     "derived_key_in_use",
@@ -32,20 +35,29 @@ def _derive_key(secret_key: str) -> str:
     return base64.urlsafe_b64encode(digest).decode()
 
 
+class MissingEncryptionKeys(ImproperlyConfigured):
+    """No key is configured and none may be derived."""
+
+    hint = f"Add to your settings: {ENCRYPTION_KEYS_LINE}"
+
+    def __init__(self) -> None:
+        super().__init__(
+            'AIADMIN["ENCRYPTION_KEYS"] is empty, so stored API keys cannot be encrypted '
+            '(a key is derived from SECRET_KEY only with DEBUG on, or AIADMIN["DERIVE_ENCRYPTION_KEY"] True).'
+        )
+
+
 def derived_key_in_use() -> bool:
-    return not settings.AIADMIN_ENCRYPTION_KEYS and settings.AIADMIN_DERIVE_ENCRYPTION_KEY
+    return not aiadmin_settings.ENCRYPTION_KEYS and aiadmin_settings.DERIVE_ENCRYPTION_KEY
 
 
 def encryption_keys() -> tuple[str, ...]:
-    keys = tuple(settings.AIADMIN_ENCRYPTION_KEYS)
+    keys = aiadmin_settings.ENCRYPTION_KEYS
     if keys:
         return keys
-    if settings.AIADMIN_DERIVE_ENCRYPTION_KEY:
+    if aiadmin_settings.DERIVE_ENCRYPTION_KEY:
         return (_derive_key(settings.SECRET_KEY),)
-    raise ImproperlyConfigured(
-        "AIADMIN_ENCRYPTION_KEYS is empty. Generate a key with "
-        "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`."
-    )
+    raise MissingEncryptionKeys()
 
 
 @functools.lru_cache(maxsize=8)
@@ -54,7 +66,7 @@ def _fernets(keys: tuple[str, ...]) -> tuple[MultiFernet, Fernet]:
         fernets = [Fernet(key) for key in keys]
     except (ValueError, TypeError) as err:
         raise ImproperlyConfigured(
-            "AIADMIN_ENCRYPTION_KEYS holds a value that is not a Fernet key (32 url-safe "
+            'AIADMIN["ENCRYPTION_KEYS"] holds a value that is not a Fernet key (32 url-safe '
             "base64-encoded bytes)."
         ) from err
     return MultiFernet(fernets), fernets[0]

@@ -7,7 +7,7 @@ connection, opened and closed for each request: on SQLite that is most of what a
 costs the worker before its first token, and on PostgreSQL a connect per request. Here each
 request is bound to one thread of a small pool, for the whole request, as thread-sensitive
 code expects; the threads live as long as the process, so with ``CONN_MAX_AGE`` their
-connections are reused. The cost: at most ``AIADMIN_ASGI_SYNC_THREADS`` requests run sync
+connections are reused. The cost: at most ``AIADMIN["ASGI_SYNC_THREADS"]`` requests run sync
 code at the same moment. The console's views are async and its sync work is short ORM calls,
 so a few threads are plenty; a host project with slow sync views can raise the number.
 
@@ -39,13 +39,13 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
-from django.conf import settings
 from django.core import checks
 from django.core.handlers.asgi import ASGIHandler as DjangoASGIHandler
 
+from aiadmin.conf import aiadmin_settings
+
 logger = logging.getLogger(__name__)
 
-DEFAULT_SYNC_THREADS = 4  # when the setting is absent (a host project's own settings)
 SHUTDOWN_DRAIN_SECONDS = 3.0  # how long cut requests get to finish their cleanup
 
 
@@ -92,7 +92,7 @@ def startup_problems() -> list[str]:
 class ASGIHandler(DjangoASGIHandler):
     def __init__(self) -> None:
         super().__init__()
-        size = max(1, int(getattr(settings, "AIADMIN_ASGI_SYNC_THREADS", DEFAULT_SYNC_THREADS)))
+        size = aiadmin_settings.ASGI_SYNC_THREADS
         self.executors = [
             ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"django-sync-{index}") for index in range(size)
         ]

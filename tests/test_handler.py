@@ -11,6 +11,7 @@ from django.core.signals import request_finished, request_started
 from django.db import connection
 
 from aiadmin.handler import ASGIHandler
+from tests.aiadmin_overrides import aiadmin_set
 from tests.asgi_request import asgi_get
 
 
@@ -33,7 +34,7 @@ def record_threads():
 
 @pytest.mark.django_db(transaction=True)
 async def test_concurrent_requests_share_a_fixed_pool_of_sync_threads(settings, record_threads):
-    settings.AIADMIN_ASGI_SYNC_THREADS = 2
+    aiadmin_set(settings, ASGI_SYNC_THREADS=2)
     application = ASGIHandler()
     statuses = await asyncio.gather(*(asgi_get(application, "/admin/login/") for _ in range(6)))
     assert statuses == [200] * 6
@@ -44,7 +45,7 @@ async def test_concurrent_requests_share_a_fixed_pool_of_sync_threads(settings, 
 
 @pytest.mark.django_db(transaction=True)
 async def test_the_database_connection_of_a_sync_thread_outlives_the_request(settings, django_user_model):
-    settings.AIADMIN_ASGI_SYNC_THREADS = 1
+    aiadmin_set(settings, ASGI_SYNC_THREADS=1)
     application = ASGIHandler()
 
     def query(**kwargs):  # a request's ORM work, on its sync thread
@@ -107,9 +108,9 @@ async def test_lifespan_shutdown_writes_the_queued_ledger_rows_and_closes_the_sh
 
 
 async def test_a_startup_check_error_is_reported_as_a_failed_startup_not_raised(settings):
-    settings.AIADMIN_ENCRYPTION_KEYS = ["not-a-fernet-key"]
+    aiadmin_set(settings, ENCRYPTION_KEYS=["not-a-fernet-key"])
     server = Lifespan(ASGIHandler())
     reply = await server.send("lifespan.startup")
     assert reply["type"] == "lifespan.startup.failed"
-    assert "aiadmin.E001" in reply["message"] and "AIADMIN_ENCRYPTION_KEYS" in reply["message"]
+    assert "aiadmin.E001" in reply["message"] and 'AIADMIN["ENCRYPTION_KEYS"]' in reply["message"]
     await server.call  # ended, without raising

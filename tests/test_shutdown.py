@@ -157,4 +157,4 @@ def test_a_configuration_that_fails_the_startup_checks_is_refused_with_the_reaso
             server.kill()
             server.wait(timeout=10)
     assert server.returncode != 0
-    assert "aiadmin did not start" in output and "AIADMIN_ENCRYPTION_KEYS" in output
+    assert "aiadmin did not start" in output and 'AIADMIN["ENCRYPTION_KEYS"]' in output

@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 UNEXPECTED = "Something went wrong on the server; the error was logged. Try again."
 # The most answer text one playground stream keeps for its final rendering (Markdown to HTML,
-# the article parse). The service caps streams too (AIADMIN_STREAM_MAX_CHARS), but a page
+# the article parse). The service caps streams too (AIADMIN["STREAM_MAX_CHARS"]), but a page
 # must stay bounded whatever that setting is.
 MAX_RENDERED_CHARS = 500_000
 

@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce, NullIf, TruncDate
 from django.utils import timezone
 
 from aiadmin.adapters.types import CAPABILITIES
+from aiadmin.conf import aiadmin_time_zone
 from aiadmin.providers.models import AIProvider, AIRequestLog
 
 PERIODS: tuple[int, ...] = (7, 30, 90)
@@ -184,9 +185,11 @@ def _row(values: dict, *, key: str, label: str, detail: str = "") -> UsageRow:
 
 def period_start(days: int) -> tuple[dt.date, dt.datetime]:
     """First day of the period and its local midnight: "last 7 days" is today and the six
-    calendar days before it in the configured time zone, as the chart shows them."""
-    first = timezone.localdate() - dt.timedelta(days=days - 1)
-    return first, dt.datetime.combine(first, dt.time.min, tzinfo=timezone.get_default_timezone())
+    calendar days before it in ``AIADMIN["TIME_ZONE"]`` (where limits roll over), as the chart
+    shows them."""
+    zone = aiadmin_time_zone()
+    first = timezone.localdate(timezone=zone) - dt.timedelta(days=days - 1)
+    return first, dt.datetime.combine(first, dt.time.min, tzinfo=zone)
 
 
 def scoped_ledger(
@@ -246,10 +249,10 @@ def usage_summary(
             for values in rows.values("admin_id", username).annotate(**_measures()).order_by("-requests", username)
         ]
 
-    # Days in the configured time zone, so a call at 23:30 local time lands on that day.
+    # Days in AIADMIN["TIME_ZONE"], so a call at 23:30 local time lands on that day.
     daily = {
         values["day"]: values
-        for values in rows.annotate(day=TruncDate("created_at", tzinfo=timezone.get_default_timezone()))
+        for values in rows.annotate(day=TruncDate("created_at", tzinfo=aiadmin_time_zone()))
         .values("day")
         .annotate(requests=Count("pk"), errors=Count("pk", filter=_ERRORS), cost_sum=Sum("estimated_cost"))
     }

@@ -17,7 +17,9 @@ from unfold.widgets import (
 from .picker import choice_label, choice_split, choice_usable, choice_value
 from aiadmin.unified.results import AvailableModel
 
-from .services import MAX_UPLOAD_BYTES, UPLOAD_EXTENSIONS
+from aiadmin.conf import aiadmin_settings
+
+from .services import UPLOAD_EXTENSIONS, upload_size_text
 
 IMAGE_SIZES = ("256x256", "512x512", "1024x1024", "1024x1792", "1792x1024")
 IMAGE_QUALITIES = (("", "Provider default"), ("standard", "Standard"), ("hd", "HD"), ("auto", "Auto"))
@@ -80,9 +82,14 @@ class TranscriptionForm(PlaygroundForm):
         required=False,
         allow_empty_file=True,
         label="Audio file",
-        help_text=f"{', '.join(UPLOAD_EXTENSIONS)}; at most {MAX_UPLOAD_BYTES // 2**20} MB.",
         # A plain input: Unfold's file widget hides the input and relies on inline Alpine code.
         widget=forms.FileInput(attrs={"class": "ai-input", "accept": "audio/*," + ",".join(f".{ext}" for ext in UPLOAD_EXTENSIONS)}),
     )
 
     field_order = ("model", "audio")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Per form, not per class: AIADMIN["MAX_UPLOAD_BYTES"] is read when it is used.
+        limit = upload_size_text(aiadmin_settings.MAX_UPLOAD_BYTES)
+        self.fields["audio"].help_text = f"{', '.join(UPLOAD_EXTENSIONS)}; at most {limit}."

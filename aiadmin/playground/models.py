@@ -1,6 +1,6 @@
-"""Generated media, stored through Django's default storage and served only to its owner
-(or a superadmin) by console views: never from a public media URL, never as a data: URL
-(which a strict Content-Security-Policy would block)."""
+"""Generated media, stored in ``STORAGES[AIADMIN["STORAGE"]]`` (aiadmin/playground/storage.py)
+and served only to its owner (or a superadmin) by console views: never from a public media URL,
+never as a data: URL (which a strict Content-Security-Policy would block)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from django.db import models
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
+from .storage import media_storage
+
 
 class GeneratedFile(models.Model):
     admin = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     # Text, not foreign keys: the gallery still reads after a provider or model is deleted.
     provider_slug = models.CharField(max_length=64)
     model_id = models.CharField("model id", max_length=255)
-    file = models.FileField(upload_to="generated/%Y/%m/", max_length=255)
+    file = models.FileField(upload_to="generated/%Y/%m/", max_length=255, storage=media_storage)
     mime_type = models.CharField(max_length=100)
     created_at = models.DateTimeField(auto_now_add=True)
 

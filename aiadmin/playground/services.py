@@ -1,9 +1,9 @@
 """What the image and audio playgrounds do, kept out of the views: call the unified service,
-store what comes back through Django's default storage, check uploads, serve files safely.
+store what comes back in ``STORAGES[AIADMIN["STORAGE"]]``, check uploads, serve files safely.
 
 Files go through the storage API only (``save``, ``open``, ``delete``; never ``path()`` or
-``MEDIA_ROOT``), so any backend in ``STORAGES["default"]`` works: the local disk, or a shared
-store such as S3 when several hosts serve the console (``standalone/settings/storage.py``)."""
+``MEDIA_ROOT``), so any backend works: the local disk, or a shared store such as S3 when
+several hosts serve the console (``standalone/settings/storage.py``)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from django.http import Http404, HttpResponse
 from django.utils.http import content_disposition_header
 
 from aiadmin.adapters.errors import AIAdminError
+from aiadmin.conf import aiadmin_settings
 from aiadmin.unified import UnifiedAIService
 from aiadmin.unified.results import CallInfo
 
@@ -29,7 +30,6 @@ service = UnifiedAIService()
 F = TypeVar("F", bound=GeneratedFile)
 
 GALLERY_SIZE = 12
-MAX_UPLOAD_BYTES = 25 * 1024 * 1024  # the common limit of hosted transcription APIs
 UPLOAD_EXTENSIONS = ("wav", "mp3", "m4a", "ogg", "webm", "flac")
 
 # Only these types are served inline; anything else a provider claims (text/html, SVG with
@@ -162,6 +162,10 @@ def _sniff_audio(head: bytes) -> str | None:
     return None
 
 
+def upload_size_text(size: int) -> str:
+    return f"{size / 2**20:.3g} MB" if size >= 2**20 else f"{size / 1024:.3g} KB"
+
+
 def audio_upload_check(upload) -> AudioUpload:
     if upload is None:
         raise UploadError("Choose an audio file to transcribe.")
@@ -172,10 +176,9 @@ def audio_upload_check(upload) -> AudioUpload:
         raise UploadError(f"“{name}” is not a supported audio file. Upload one of: {allowed}.")
     if upload.size == 0:
         raise UploadError(f"“{name}” is empty. Upload a recording.")
-    if upload.size > MAX_UPLOAD_BYTES:
-        raise UploadError(
-            f"“{name}” is {upload.size / 1024 / 1024:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 1024 // 1024} MB."
-        )
+    limit = aiadmin_settings.MAX_UPLOAD_BYTES
+    if upload.size > limit:
+        raise UploadError(f"“{name}” is {upload_size_text(upload.size)}; the limit is {upload_size_text(limit)}.")
     data = upload.read()
     mime_type = _sniff_audio(data[:16])
     if mime_type is None:

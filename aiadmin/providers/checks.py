@@ -9,19 +9,24 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 
 from aiadmin import encryption
+from aiadmin.conf import ENCRYPTION_KEYS_LINE, GENERATE_KEY, aiadmin_settings_valid
 
 
 @checks.register(checks.Tags.security)
 def check_encryption_keys(app_configs, **kwargs):
+    if not aiadmin_settings_valid("ENCRYPTION_KEYS", "DERIVE_ENCRYPTION_KEY"):
+        return []  # aiadmin.E031 already names the key and what is wrong with it
     try:
         encryption.encrypt("check")
+    except encryption.MissingEncryptionKeys as err:
+        return [checks.Error(str(err), hint=err.hint, id="aiadmin.E001")]
     except ImproperlyConfigured as err:
-        return [checks.Error(str(err), id="aiadmin.E001")]
+        return [checks.Error(str(err), hint=f"Generate a key with: {GENERATE_KEY}", id="aiadmin.E001")]
     if encryption.derived_key_in_use():
         return [
             checks.Warning(
                 "Secrets are encrypted with a key derived from SECRET_KEY.",
-                hint="Set AIADMIN_ENCRYPTION_KEYS (comma-separated Fernet keys, newest first).",
+                hint=f"Set Fernet keys, newest first: {ENCRYPTION_KEYS_LINE}",
                 id="aiadmin.W001",
             )
         ]
@@ -40,7 +45,7 @@ def check_stored_secrets_decrypt(app_configs, databases=None, **kwargs):
         return []  # no tables yet, or E001 already says what is wrong
     return [
         checks.Error(
-            f"{label} cannot be decrypted with AIADMIN_ENCRYPTION_KEYS.",
+            f'{label} cannot be decrypted with AIADMIN["ENCRYPTION_KEYS"].',
             hint="Put back the key it was encrypted with (keys are newest first), or clear the secret.",
             id="aiadmin.E002",
         )

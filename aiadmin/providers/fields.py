@@ -99,7 +99,7 @@ class EncryptedSecretsMixin:
         except encryption.InvalidToken as err:
             raise encryption.SecretDecryptionError(
                 f"Cannot decrypt {type(self).__name__}.{field_name} of row {self.pk} ({self}): "
-                "no key in AIADMIN_ENCRYPTION_KEYS fits. Restore the key it was encrypted with, "
+                'no key in AIADMIN["ENCRYPTION_KEYS"] fits. Restore the key it was encrypted with, '
                 "or clear and re-enter the secret."
             ) from err
 

@@ -199,8 +199,8 @@ class AdminProviderLimit(models.Model):
         blank=True,
         help_text="Requests per calendar month; empty means unlimited (requests are still counted).",
     )
-    # The month (its first day, in TIME_ZONE) and the requests counted in it, updated by one
-    # conditional UPDATE so concurrent calls cannot overshoot.
+    # The month (its first day, in AIADMIN["TIME_ZONE"]) and the requests counted in it,
+    # updated by one conditional UPDATE so concurrent calls cannot overshoot.
     usage_month = models.DateField(null=True, blank=True, editable=False)
     usage_month_requests = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -8,15 +8,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from aiadmin.adapters.types import Usage
+from aiadmin.conf import aiadmin_time_zone
 
 from .errors import LimitExceededError
 from .models import AdminProviderLimit, AdminProviderSettings, AIModel, AIProvider, AIRequestLog
@@ -25,8 +24,8 @@ PER_MILLION = Decimal(1_000_000)
 
 
 def month_start(now: dt.datetime | None = None) -> dt.date:
-    """First day of the current month in the configured time zone (limits roll over there)."""
-    local = (now or timezone.now()).astimezone(ZoneInfo(settings.TIME_ZONE))
+    """First day of the current month in ``AIADMIN["TIME_ZONE"]`` (limits roll over there)."""
+    local = (now or timezone.now()).astimezone(aiadmin_time_zone())
     return local.date().replace(day=1)
 
 
@@ -95,7 +94,7 @@ def limit_create(*, admin, provider: AIProvider, monthly_limit: int | None) -> A
     holds them): a limit set mid-month is not a fresh allowance. Calls still queued for the
     ledger when it is created are the only ones it can miss."""
     month = month_start()
-    start = dt.datetime.combine(month, dt.time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
+    start = dt.datetime.combine(month, dt.time.min, tzinfo=aiadmin_time_zone())
     made = (
         AIRequestLog.objects.filter(admin=admin, provider=provider, created_at__gte=start)
         .exclude(status__in=NOT_SENT)

@@ -8,3 +8,7 @@ class UnifiedConfig(AppConfig):
 
     def ready(self) -> None:
         from . import routing  # noqa: F401  (cache invalidation signals, aiadmin's models only)
+        from .outbound import outbound_configure, outbound_follow_settings
+
+        outbound_configure()
+        outbound_follow_settings()

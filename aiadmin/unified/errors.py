@@ -20,7 +20,7 @@ class NoAccessError(AIAdminError):
 
 class StreamLimitError(AIAdminError):
     """A streamed answer went past the size or duration one stream may have (the settings
-    ``AIADMIN_STREAM_MAX_CHARS`` and ``AIADMIN_STREAM_MAX_SECONDS``) and was stopped."""
+    ``AIADMIN["STREAM_MAX_CHARS"]`` and ``AIADMIN["STREAM_MAX_SECONDS"]``) and was stopped."""
 
     kind = "stream_limit"
     default_message = "The answer went past the longest stream allowed and was stopped."

@@ -1,4 +1,5 @@
-"""Live model lists, cached per provider and key identity for six hours.
+"""Live model lists, cached per provider and key identity (six hours by default) in the cache
+``AIADMIN["CACHE"]`` names.
 
 A cold list is fetched once however many requests want it at the same time: one fetch per
 key within a process (single flight), and a lock in Redis across processes when Redis is the
@@ -25,21 +26,26 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import BaseCache, caches
 
 from aiadmin.adapters.types import ModelInfo
+from aiadmin.conf import aiadmin_settings
 from aiadmin.providers.usage import ModelPrice
 
 logger = logging.getLogger(__name__)
 
-MODEL_LIST_TTL = 6 * 60 * 60
-# The last good list outlives the fresh one so a failed refresh still has something to show.
-LAST_GOOD_TTL = 7 * 24 * 60 * 60
+# How long lists are kept: AIADMIN["MODEL_LIST_CACHE_SECONDS"], and the longer
+# AIADMIN["MODEL_LIST_LAST_GOOD_SECONDS"] for the last good list, so a failed refresh still has
+# something to show.
 LOCK_TIMEOUT = 60  # seconds a fetch may hold the cross-process lock
 LOCK_POLL_INTERVAL = 0.05
 KEY_PREFIX = "aiadmin:models:v1"
 
 Entry = dict[str, Any]  # {"fetched_at": float, "models": [serialised ModelInfo]}
+
+
+def _cache() -> BaseCache:
+    return caches[aiadmin_settings.CACHE]
 
 
 def key_identity(api_key: str | None) -> str:
@@ -121,15 +127,15 @@ def deserialise(rows: list[dict[str, Any]]) -> list[ModelInfo]:
 
 async def _cache_get(key: str) -> Entry | None:
     try:
-        return await cache.aget(key)
+        return await _cache().aget(key)
     except Exception:  # a cache outage must never fail a page
         logger.warning("Model-list cache read failed for %s", key, exc_info=True)
         return None
 
 
-async def _cache_set(key: str, value: Entry, timeout: int) -> None:
+async def _cache_set(key: str, value: Entry, timeout: float) -> None:
     try:
-        await cache.aset(key, value, timeout)
+        await _cache().aset(key, value, timeout)
     except Exception:
         logger.warning("Model-list cache write failed for %s", key, exc_info=True)
 
@@ -155,6 +161,7 @@ class _LocalLock:
 
 
 def _lock_for(name: str):
+    cache = _cache()
     if hasattr(cache, "lock"):  # django-redis
         return cache.lock(f"{name}:lock", timeout=LOCK_TIMEOUT)
     return _LocalLock(name)
@@ -236,8 +243,8 @@ async def model_list_get(
     async def fetch_and_store() -> Entry:
         models = await fetch()
         entry = {"fetched_at": time.time(), "models": serialise(models)}
-        await _cache_set(fresh_key, entry, MODEL_LIST_TTL)
-        await _cache_set(last_good_key, entry, LAST_GOOD_TTL)
+        await _cache_set(fresh_key, entry, aiadmin_settings.MODEL_LIST_CACHE_SECONDS)
+        await _cache_set(last_good_key, entry, aiadmin_settings.MODEL_LIST_LAST_GOOD_SECONDS)
         return entry
 
     try:
@@ -260,6 +267,7 @@ def model_list_price(*, provider_id: int, fingerprint: str, api_key: str | None,
     no cost, as for a provider that publishes no prices.
     """
     fresh_key, last_good_key = cache_keys(provider_id=provider_id, fingerprint=fingerprint, identity=key_identity(api_key))
+    cache = _cache()
     for key in (fresh_key, last_good_key):
         try:
             entry = cache.get(key)

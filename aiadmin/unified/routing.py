@@ -3,13 +3,13 @@
 Resolving a call takes a few queries and a decryption; on the hot path that costs more than
 everything else the service does, so a resolved plan is reused for a moment. The rules:
 
-* **Every change reaches every worker within** :data:`ROUTING_CACHE_SECONDS` (1.5 s), in any
-  configuration (one process or several, one host or several, local-memory cache or Redis, the
-  cache up or down): an entry is never renewed, and its lifetime counts from *before* the rows
-  it holds were read, so whatever was committed after that read is seen once the entry
-  expires. Nothing depends on another process telling this one about a change (a version in a
-  process-local cache cannot reach another worker), nor on the change being made through the
-  ORM (queryset updates, SQL and other hosts are covered the same way).
+* **Every change reaches every worker within** ``AIADMIN["ROUTING_CACHE_SECONDS"]`` (1.5 s by
+  default), in any configuration (one process or several, one host or several, local-memory
+  cache or Redis, the cache up or down): an entry is never renewed, and its lifetime counts
+  from *before* the rows it holds were read, so whatever was committed after that read is seen
+  once the entry expires. Nothing depends on another process telling this one about a change
+  (a version in a process-local cache cannot reach another worker), nor on the change being
+  made through the ORM (queryset updates, SQL and other hosts are covered the same way).
 * In this process a save or delete of a provider, model, settings row or limit clears the
   cache at once, and an entry resolved while such a change happened is not stored. User rows
   belong to the host: a change to one (``is_superuser``, ``is_active``) is seen, like any
@@ -34,9 +34,9 @@ from dataclasses import dataclass
 
 from django.db.models.signals import post_delete, post_save
 
+from aiadmin.conf import aiadmin_settings
 from aiadmin.providers.models import AdminProviderLimit, AdminProviderSettings, AIModel, AIProvider
 
-ROUTING_CACHE_SECONDS = 1.5
 MAX_ENTRIES = 1024
 
 _lock = threading.Lock()
@@ -83,10 +83,10 @@ def routing_get(key: tuple):
 
 
 def routing_put(key: tuple, value: object, *, ticket: RoutingTicket) -> None:
-    """Keep ``value`` until ``ROUTING_CACHE_SECONDS`` after ``ticket`` was taken; nothing is
-    kept when the cache was cleared since (the value may predate the change)."""
+    """Keep ``value`` until ``AIADMIN["ROUTING_CACHE_SECONDS"]`` after ``ticket`` was taken;
+    nothing is kept when the cache was cleared since (the value may predate the change)."""
     now = time.monotonic()
-    expires = ticket.started + ROUTING_CACHE_SECONDS
+    expires = ticket.started + aiadmin_settings.ROUTING_CACHE_SECONDS
     with _lock:
         if ticket.generation != _generation or expires <= now:
             return

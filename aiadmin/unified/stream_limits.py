@@ -2,11 +2,12 @@
 
 An upstream that never stops (a runaway model, a hostile server sending text or keep-alives
 forever) must not hold a worker, a connection and a growing answer without end. The caps are
-Django settings, read on each stream so a test or a host project can change them:
+aiadmin settings (aiadmin/conf.py), read on each stream so a test or a host project can change
+them:
 
-* ``AIADMIN_STREAM_MAX_CHARS`` (default 500,000 characters, above the longest answers current
-  models are allowed to give: about 128k tokens),
-* ``AIADMIN_STREAM_MAX_SECONDS`` (default 600 seconds, room for slow reasoning models).
+* ``AIADMIN["STREAM_MAX_CHARS"]`` (default 500,000 characters, above the longest answers
+  current models are allowed to give: about 128k tokens),
+* ``AIADMIN["STREAM_MAX_SECONDS"]`` (default 600 seconds, room for slow reasoning models).
 
 Past either, the stream ends with :class:`StreamLimitError`, which the service records in the
 ledger like any failed call.
@@ -19,14 +20,10 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from django.conf import settings
-
 from aiadmin.adapters.types import ChatChunk, Usage
+from aiadmin.conf import aiadmin_settings
 
 from .errors import StreamLimitError
-
-DEFAULT_STREAM_MAX_CHARS = 500_000
-DEFAULT_STREAM_MAX_SECONDS = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +34,8 @@ class StreamLimits:
 
 def stream_limits_get() -> StreamLimits:
     return StreamLimits(
-        max_chars=int(getattr(settings, "AIADMIN_STREAM_MAX_CHARS", DEFAULT_STREAM_MAX_CHARS)),
-        max_seconds=float(getattr(settings, "AIADMIN_STREAM_MAX_SECONDS", DEFAULT_STREAM_MAX_SECONDS)),
+        max_chars=aiadmin_settings.STREAM_MAX_CHARS,
+        max_seconds=float(aiadmin_settings.STREAM_MAX_SECONDS),
     )
 
 

@@ -134,13 +134,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Threads for the sync work of ASGI requests (aiadmin/handler.py). SQLite's work is CPU in this
-# process: a second thread only competes with the event loop for the GIL (longer gaps between
-# streamed tokens). A database server's queries wait on the network, so a few threads overlap.
-AIADMIN_ASGI_SYNC_THREADS = int(
-    os.environ.get("AIADMIN_ASGI_SYNC_THREADS", "1" if DATABASES["default"]["ENGINE"].endswith("sqlite3") else "4")
-)
-
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
@@ -169,8 +162,6 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
-# Monthly limits roll over at midnight on the first of the month in this zone.
-TIME_ZONE = os.environ.get("AIADMIN_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
@@ -184,10 +175,21 @@ LOGIN_URL = "admin:login"
 # Unfold's login form carries no "next": land on the provider cards.
 LOGIN_REDIRECT_URL = "aiadmin_console:cards"
 
-# Fernet keys, newest first. Empty: dev settings derive one from SECRET_KEY (with a warning),
-# production settings refuse to start.
-AIADMIN_ENCRYPTION_KEYS = env_list("AIADMIN_ENCRYPTION_KEYS")
-AIADMIN_DERIVE_ENCRYPTION_KEY = False
+# aiadmin's settings (every key and its default: aiadmin/conf.py), from the environment.
+_sync_threads = os.environ.get("AIADMIN_ASGI_SYNC_THREADS", "").strip()
+AIADMIN = {
+    # Fernet keys, newest first. Empty: dev settings derive one from SECRET_KEY (with a
+    # warning), production settings refuse to start.
+    "ENCRYPTION_KEYS": env_list("AIADMIN_ENCRYPTION_KEYS"),
+    "DERIVE_ENCRYPTION_KEY": False,
+    # Monthly limits roll over at midnight on the first of the month in this zone.
+    "TIME_ZONE": os.environ.get("AIADMIN_TIME_ZONE", "").strip() or None,
+    # Threads for the sync work of ASGI requests (aiadmin/handler.py); unset: 1 on SQLite (its
+    # work is CPU in this process, a second thread only competes for the GIL), else 4.
+    "ASGI_SYNC_THREADS": int(_sync_threads) if _sync_threads else None,
+}
+# Pages show times in the zone limits roll over in.
+TIME_ZONE = AIADMIN["TIME_ZONE"] or "UTC"
 
 LOGGING = {
     "version": 1,

@@ -6,7 +6,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import AIADMIN_ENCRYPTION_KEYS, ALLOWED_HOSTS, SECRET_KEY, env_bool
+from .base import AIADMIN, ALLOWED_HOSTS, SECRET_KEY, env_bool
 from .storage import storages_from_env
 
 
@@ -18,8 +18,8 @@ def _require(name: str, value: object) -> None:
 DEBUG = False
 _require("DJANGO_SECRET_KEY", SECRET_KEY)
 _require("DJANGO_ALLOWED_HOSTS", ALLOWED_HOSTS)
-_require("AIADMIN_ENCRYPTION_KEYS", AIADMIN_ENCRYPTION_KEYS)
-AIADMIN_DERIVE_ENCRYPTION_KEY = False
+_require("AIADMIN_ENCRYPTION_KEYS", AIADMIN["ENCRYPTION_KEYS"])
+AIADMIN = {**AIADMIN, "DERIVE_ENCRYPTION_KEY": False}
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)

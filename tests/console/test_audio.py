@@ -12,9 +12,9 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from aiadmin.adapters.sandbox import synthesise_speech
-from aiadmin.playground import services
 from aiadmin.playground.models import GeneratedAudio
 from aiadmin.providers.models import AIProvider
+from tests.aiadmin_overrides import aiadmin_set
 
 pytestmark = pytest.mark.django_db
 
@@ -115,13 +115,13 @@ def test_unusable_uploads_get_a_clear_error(staff_client, sandbox, upload, messa
     assert 'data-testid="transcript"' not in html
 
 
-def test_an_oversized_upload_gets_a_clear_error(staff_client, sandbox, monkeypatch):
-    assert services.MAX_UPLOAD_BYTES == 25 * 1024 * 1024
-    monkeypatch.setattr(services, "MAX_UPLOAD_BYTES", 1024)
+def test_an_oversized_upload_gets_a_clear_error(staff_client, sandbox, settings):
+    aiadmin_set(settings, MAX_UPLOAD_BYTES=1024)
     upload = SimpleUploadedFile("long.wav", synthesise_speech("a rather long recording of many words"), content_type="audio/wav")
     html = transcribe(staff_client, upload).content.decode()
-    assert 'data-testid="transcription-error"' in html and "the limit is" in html
+    assert 'data-testid="transcription-error"' in html and "the limit is 1 KB" in html
     assert 'data-testid="transcript"' not in html
+    assert "at most 1 KB" in staff_client.get(URL).content.decode()  # the form says so too
 
 
 def test_no_file_gets_a_clear_error(staff_client, sandbox):

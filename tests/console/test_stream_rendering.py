@@ -9,13 +9,14 @@ import json
 import time
 
 import pytest
-from django.test import AsyncClient, override_settings
+from django.test import AsyncClient
 from django.urls import reverse
 
 from aiadmin.adapters.types import ChatChunk
 from aiadmin.console import sse as console_sse
 from aiadmin.providers.models import AIRequestLog
 from aiadmin.unified import UnifiedAIService
+from tests.aiadmin_overrides import aiadmin_override
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,7 +29,7 @@ async def endless_text(self, request):
         yield ChatChunk("word ")
 
 
-@override_settings(AIADMIN_STREAM_MAX_CHARS=10**12)  # the page's own bound, not the service's
+@aiadmin_override(STREAM_MAX_CHARS=10**12)  # the page's own bound, not the service's
 async def test_an_endless_stream_is_stopped_at_the_render_bound(superuser, scripted_provider, scripted_adapter, monkeypatch):
     monkeypatch.setattr(scripted_adapter, "stream_chat", endless_text)
     monkeypatch.setattr(console_sse, "MAX_RENDERED_CHARS", 5_000, raising=False)

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import re
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from aiadmin.console.usage import usage_summary
 from aiadmin.providers.models import AIRequestLog
+from tests.aiadmin_overrides import aiadmin_set
 
 pytestmark = pytest.mark.django_db
 
@@ -130,10 +132,27 @@ def test_days_without_calls_appear_as_zero_in_the_chart_data(superuser, make_pro
     assert json.loads(summary.cost_chart)["datasets"][0]["data"] == [0, 0, 0, 0.25, 0, 0, 0.5]
 
 
-def test_days_are_counted_in_the_configured_time_zone(settings, superuser, make_provider):
-    settings.TIME_ZONE = "America/New_York"
+def test_days_are_counted_in_the_aiadmin_time_zone_not_djangos(client, settings, superuser, make_provider):
+    settings.TIME_ZONE = "UTC"
+    aiadmin_set(settings, TIME_ZONE="America/New_York")
+    new_york = ZoneInfo("America/New_York")
     provider = make_provider()
     # Late evening in New York is already the next day in UTC.
+    yesterday = timezone.localdate(timezone=new_york) - dt.timedelta(days=1)
+    log(superuser, provider, at=dt.datetime.combine(yesterday, dt.time(23, 30), tzinfo=new_york))
+
+    per_day = {point.day: point.requests for point in usage_summary(viewer=superuser, days=7).per_day}
+
+    assert per_day[yesterday] == 1
+    assert per_day[timezone.localdate(timezone=new_york)] == 0
+    client.force_login(superuser)
+    assert "days in America/New_York" in client.get(URL).content.decode()
+
+
+def test_without_an_aiadmin_time_zone_days_follow_djangos(settings, superuser, make_provider):
+    settings.TIME_ZONE = "America/New_York"
+    aiadmin_set(settings, TIME_ZONE=None)
+    provider = make_provider()
     yesterday = timezone.localdate() - dt.timedelta(days=1)
     log(superuser, provider, at=dt.datetime.combine(yesterday, dt.time(23, 30), tzinfo=timezone.get_default_timezone()))
 

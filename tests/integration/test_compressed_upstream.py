@@ -9,12 +9,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from django.test import override_settings
 
 from aiadmin.adapters import bodies, errors, retries, shared_client
 from aiadmin.providers.models import AIModel, AIRequestLog
 from aiadmin.unified import UnifiedAIService
 from aiadmin.unified.errors import StreamLimitError
+from tests.aiadmin_overrides import aiadmin_override
 from tests.compressed_bodies import RawHTTPServer, gzip_body, gzip_bomb
 from tests.fake_network import FakeNetwork, fake_network  # noqa: F401 (fixture)
 
@@ -89,7 +89,7 @@ def test_a_gzip_bomb_stream_ends_at_the_answer_cap_with_its_row_in_bounded_memor
     assert peak < OVERHEAD, f"peak {peak / 1e6:.1f} MB"
 
 
-@override_settings(AIADMIN_STREAM_MAX_CHARS=10**9)
+@aiadmin_override(STREAM_MAX_CHARS=10**9)
 def test_a_gzip_bomb_of_one_endless_line_ends_at_the_event_cap(upstream, superuser):
     from aiadmin.adapters.sse import MAX_EVENT_CHARS
 

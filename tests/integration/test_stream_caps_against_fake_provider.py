@@ -1,5 +1,5 @@
 """Stream caps over real HTTP: an upstream that streams forever (the fake provider's
-``endless`` mode) is stopped at AIADMIN_STREAM_MAX_CHARS or AIADMIN_STREAM_MAX_SECONDS with
+``endless`` mode) is stopped at AIADMIN["STREAM_MAX_CHARS"] or ["STREAM_MAX_SECONDS"] with
 StreamLimitError and a ledger row, in every adapter family."""
 
 from __future__ import annotations
@@ -7,11 +7,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from django.test import override_settings
 
 from aiadmin.providers.models import AIRequestLog
 from aiadmin.unified import UnifiedAIService
 from aiadmin.unified.errors import StreamLimitError
+from tests.aiadmin_overrides import aiadmin_override
 
 from .test_unified_against_fake_provider import family  # noqa: F401 (fixture)
 
@@ -36,7 +36,7 @@ def _stream(provider, admin) -> tuple[str, StreamLimitError]:
     return "".join(received), caught.value
 
 
-@override_settings(AIADMIN_STREAM_MAX_CHARS=2_000)
+@aiadmin_override(STREAM_MAX_CHARS=2_000)
 @pytest.mark.parametrize(("adapter", "model"), FAMILIES)
 def test_an_endless_stream_stops_at_the_size_cap(family, bounded_fake, superuser, adapter, model):  # noqa: F811
     provider = family(adapter, chat=model)
@@ -48,7 +48,7 @@ def test_an_endless_stream_stops_at_the_size_cap(family, bounded_fake, superuser
     assert row.status == "stream_limit" and row.error_message
 
 
-@override_settings(AIADMIN_STREAM_MAX_SECONDS=0.5)
+@aiadmin_override(STREAM_MAX_SECONDS=0.5)
 @pytest.mark.parametrize(("adapter", "model"), FAMILIES[:1])
 def test_an_endless_stream_stops_at_the_duration_cap(family, bounded_fake, superuser, adapter, model):  # noqa: F811
     provider = family(adapter, chat=model)

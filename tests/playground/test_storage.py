@@ -13,6 +13,7 @@ from django.utils.deconstruct import deconstructible
 
 from aiadmin.playground.checks import check_media_storage
 from aiadmin.playground.models import GeneratedAudio, GeneratedImage
+from tests.aiadmin_overrides import aiadmin_set
 
 pytestmark = pytest.mark.django_db
 
@@ -115,3 +116,27 @@ def test_a_storage_backend_that_cannot_be_loaded_fails_the_checks(settings):
     errors = check_media_storage(None)
     assert [error.id for error in errors] == ["aiadmin.E010"]
     assert "storages.backends.s3.S3Storage" in errors[0].msg
+
+
+def test_files_go_to_the_storage_aiadmin_names_not_the_default(settings, staff_client, staff_user, tmp_path):
+    settings.MEDIA_ROOT = tmp_path  # the default store: must stay empty
+    settings.STORAGES = {**settings.STORAGES, "aiadmin-media": {"BACKEND": f"{__name__}.MemoryStorage"}}
+    aiadmin_set(settings, STORAGE="aiadmin-media")
+    store = storages["aiadmin-media"]
+    row = GeneratedImage(admin=staff_user, provider_slug="sandbox", model_id="m", prompt="p", mime_type="image/png")
+    row.file.save("x.png", ContentFile(PNG), save=True)
+    assert store.files == {row.file.name: PNG}
+    assert not any(tmp_path.iterdir())
+    served = staff_client.get(reverse("aiadmin_console:image_file", args=[row.pk]))
+    assert served.status_code == 200 and served.content == PNG
+    row.delete()
+    assert store.files == {}
+
+
+def test_the_check_loads_the_storage_aiadmin_names(settings):
+    settings.STORAGES = {**settings.STORAGES, "aiadmin-media": {"BACKEND": "storages.backends.s3.S3Storage"}}
+    assert check_media_storage(None) == []  # not aiadmin's store yet
+    aiadmin_set(settings, STORAGE="aiadmin-media")
+    errors = check_media_storage(None)
+    assert [error.id for error in errors] == ["aiadmin.E010"]
+    assert "'aiadmin-media'" in errors[0].msg

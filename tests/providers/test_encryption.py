@@ -11,6 +11,7 @@ from aiadmin import encryption
 from aiadmin.providers.checks import check_encryption_keys, check_stored_secrets_decrypt
 from aiadmin.providers.fields import Ciphertext, mask_secret
 from aiadmin.providers.models import AdminProviderSettings, AIProvider
+from tests.aiadmin_overrides import aiadmin_set
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +57,7 @@ def test_loaded_ciphertext_repr_reveals_nothing(make_provider):
 
 def test_decryption_failure_raises_error_naming_the_row(make_provider, settings):
     provider = make_provider(shared_api_key=CANARY)
-    settings.AIADMIN_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    aiadmin_set(settings, ENCRYPTION_KEYS=[Fernet.generate_key().decode()])
     loaded = AIProvider.objects.get(pk=provider.pk)
     with pytest.raises(encryption.SecretDecryptionError) as excinfo:
         loaded.reveal_secret("shared_api_key")
@@ -73,12 +74,12 @@ def test_hint_shows_at_most_last_four_characters():
 
 
 def test_rotation_reencrypts_under_newest_key_and_is_idempotent(make_provider, staff_user, settings):
-    old_key = settings.AIADMIN_ENCRYPTION_KEYS[0]
+    old_key = settings.AIADMIN["ENCRYPTION_KEYS"][0]
     provider = make_provider(shared_api_key=CANARY)
     AdminProviderSettings.objects.create(admin=staff_user, provider=provider, personal_api_key="hf_personalkey123456")
     make_provider()  # no secret: not counted
     new_key = Fernet.generate_key().decode()
-    settings.AIADMIN_ENCRYPTION_KEYS = [new_key, old_key]
+    aiadmin_set(settings, ENCRYPTION_KEYS=[new_key, old_key])
 
     out = call_and_capture("rotate_encryption_keys")
     assert "Re-encrypted 2 secret(s); 0 already under the newest key." in out
@@ -89,7 +90,7 @@ def test_rotation_reencrypts_under_newest_key_and_is_idempotent(make_provider, s
     assert "Re-encrypted 0 secret(s); 2 already under the newest key." in again
     assert raw_column("aiadmin_providers_aiprovider", "shared_api_key", provider.pk) == stored
 
-    settings.AIADMIN_ENCRYPTION_KEYS = [new_key]  # the old key can now be retired
+    aiadmin_set(settings, ENCRYPTION_KEYS=[new_key])  # the old key can now be retired
     assert AIProvider.objects.get(pk=provider.pk).reveal_secret("shared_api_key") == CANARY
 
 
@@ -97,7 +98,7 @@ def test_rotation_with_a_missing_key_fails_and_changes_nothing(make_provider, se
     provider = make_provider(shared_api_key=CANARY)
     make_provider(shared_api_key="second-secret-value")
     before = raw_column("aiadmin_providers_aiprovider", "shared_api_key", provider.pk)
-    settings.AIADMIN_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    aiadmin_set(settings, ENCRYPTION_KEYS=[Fernet.generate_key().decode()])
     from django.core.management.base import CommandError
 
     with pytest.raises(CommandError, match=f"row {provider.pk}"):
@@ -106,26 +107,24 @@ def test_rotation_with_a_missing_key_fails_and_changes_nothing(make_provider, se
 
 
 def test_derived_development_key_gives_a_warning(settings):
-    settings.AIADMIN_ENCRYPTION_KEYS = []
-    settings.AIADMIN_DERIVE_ENCRYPTION_KEY = True
+    aiadmin_set(settings, ENCRYPTION_KEYS=[], DERIVE_ENCRYPTION_KEY=True)
     assert [message.id for message in check_encryption_keys(None)] == ["aiadmin.W001"]
 
 
 def test_malformed_key_is_a_check_error(settings):
-    settings.AIADMIN_ENCRYPTION_KEYS = ["not-a-fernet-key"]
+    aiadmin_set(settings, ENCRYPTION_KEYS=["not-a-fernet-key"])
     assert [message.id for message in check_encryption_keys(None)] == ["aiadmin.E001"]
 
 
 def test_no_key_and_no_derivation_is_a_check_error(settings):
-    settings.AIADMIN_ENCRYPTION_KEYS = []
-    settings.AIADMIN_DERIVE_ENCRYPTION_KEY = False
+    aiadmin_set(settings, ENCRYPTION_KEYS=[], DERIVE_ENCRYPTION_KEY=False)
     assert [message.id for message in check_encryption_keys(None)] == ["aiadmin.E001"]
 
 
 def test_stored_secret_under_a_lost_key_is_a_check_error(make_provider, settings):
     provider = make_provider(shared_api_key=CANARY)
     assert check_stored_secrets_decrypt(None, databases=["default"]) == []
-    settings.AIADMIN_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    aiadmin_set(settings, ENCRYPTION_KEYS=[Fernet.generate_key().decode()])
     errors = check_stored_secrets_decrypt(None, databases=["default"])
     assert [error.id for error in errors] == ["aiadmin.E002"]
     assert f"row {provider.pk}" in errors[0].msg

@@ -147,3 +147,35 @@ def test_malformed_storage_options_stop_the_start_with_the_variable_named(option
     result = run_python("import django; django.setup()", **production_env(AIADMIN_STORAGE_OPTIONS=options))
     assert result.returncode != 0
     assert "AIADMIN_STORAGE_OPTIONS" in result.stderr
+
+
+SHOW_AIADMIN = (
+    "import django, json; django.setup(); from django.conf import settings; "
+    "print(json.dumps({'AIADMIN': settings.AIADMIN, 'TIME_ZONE': settings.TIME_ZONE, "
+    "'top_level': sorted(name for name in dir(settings) if name.startswith('AIADMIN_'))}))"
+)
+
+
+def test_the_environment_fills_the_aiadmin_dict_and_no_top_level_aiadmin_settings():
+    key = Fernet.generate_key().decode()
+    env = production_env(AIADMIN_ENCRYPTION_KEYS=f"{key},{key}", AIADMIN_TIME_ZONE="Pacific/Kiritimati", AIADMIN_ASGI_SYNC_THREADS="3")
+    result = run_python(SHOW_AIADMIN, **env)
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["AIADMIN"] == {
+        "ENCRYPTION_KEYS": [key, key],
+        "DERIVE_ENCRYPTION_KEY": False,
+        "TIME_ZONE": "Pacific/Kiritimati",
+        "ASGI_SYNC_THREADS": 3,
+    }
+    assert shown["TIME_ZONE"] == "Pacific/Kiritimati"
+    assert shown["top_level"] == []
+
+
+def test_without_those_variables_the_aiadmin_defaults_apply():
+    unset = {"AIADMIN_ENCRYPTION_KEYS": "", "AIADMIN_TIME_ZONE": "", "AIADMIN_ASGI_SYNC_THREADS": ""}
+    result = run_python(SHOW_AIADMIN, DJANGO_SETTINGS_MODULE="standalone.settings.dev", **unset)
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["AIADMIN"] == {"ENCRYPTION_KEYS": [], "DERIVE_ENCRYPTION_KEY": True, "TIME_ZONE": None, "ASGI_SYNC_THREADS": None}
+    assert shown["TIME_ZONE"] == "UTC"

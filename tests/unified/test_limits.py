@@ -13,6 +13,7 @@ from aiadmin.providers import usage
 from aiadmin.providers.errors import LimitExceededError
 from aiadmin.providers.models import AdminProviderLimit, AdminProviderSettings, AIRequestLog
 from aiadmin.unified import UnifiedAIService
+from tests.aiadmin_overrides import aiadmin_set
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -62,7 +63,7 @@ def test_an_unlimited_limit_row_still_counts_the_month(scripted_provider, staff_
 
 
 def test_the_month_rolls_over_in_the_configured_time_zone(limited, staff_user, settings, monkeypatch):
-    settings.TIME_ZONE = "Pacific/Auckland"
+    aiadmin_set(settings, TIME_ZONE="Pacific/Auckland")
     # 2026-03-31 12:30 UTC is already 1 April (01:30) in Auckland.
     instant = dt.datetime(2026, 3, 31, 12, 30, tzinfo=dt.UTC)
     monkeypatch.setattr(usage.timezone, "now", lambda: instant)
@@ -75,7 +76,7 @@ def test_the_month_rolls_over_in_the_configured_time_zone(limited, staff_user, s
 
 
 def test_the_month_has_not_rolled_over_yet_in_utc(limited, staff_user, settings, monkeypatch):
-    settings.TIME_ZONE = "UTC"
+    aiadmin_set(settings, TIME_ZONE="UTC")
     monkeypatch.setattr(usage.timezone, "now", lambda: dt.datetime(2026, 3, 31, 12, 30, tzinfo=dt.UTC))
     row = limited(limit=1, used=1, month=dt.date(2026, 3, 1))
     with pytest.raises(LimitExceededError, match="resets on 01 April 2026"):

@@ -7,7 +7,8 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
 
 from aiadmin.adapters import errors
 from aiadmin.adapters.types import ModelInfo
@@ -15,6 +16,7 @@ from aiadmin.providers.models import AdminProviderSettings
 from aiadmin.unified import UnifiedAIService
 from aiadmin.unified.errors import NoAccessError
 from aiadmin.unified.model_lists import KEY_PREFIX, key_identity
+from tests.aiadmin_overrides import aiadmin_set
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -154,3 +156,24 @@ def test_a_browsed_model_carries_every_field_of_the_listed_model():
     )
     browsed = BrowsedModel.from_info(info, is_selected=True)
     assert browsed.is_selected and browsed.info() == info
+
+
+def test_lists_live_in_the_cache_aiadmin_names_for_the_time_it_says(scripted_provider, scripted_adapter, superuser, settings, monkeypatch):
+    settings.CACHES = {**settings.CACHES, "aiadmin": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "conf-test"}}
+    aiadmin_set(settings, CACHE="aiadmin", MODEL_LIST_CACHE_SECONDS=60, MODEL_LIST_LAST_GOOD_SECONDS=3600)
+    stored: list[tuple[str, float]] = []
+    aset = LocMemCache.aset
+
+    async def recording_aset(self, key, value, timeout=None, version=None):
+        stored.append((self._cache is caches["aiadmin"]._cache, timeout))
+        return await aset(self, key, value, timeout, version)
+
+    monkeypatch.setattr(LocMemCache, "aset", recording_aset)
+    provider = scripted_provider(shared_api_key=SHARED)
+    service.browse_models(provider.slug, "chat", superuser)
+    assert stored == [(True, 60), (True, 3600)]
+    service.browse_models(provider.slug, "chat", superuser)
+    assert scripted_adapter.calls == ["list_models"]  # served from the "aiadmin" cache
+    caches["aiadmin"].clear()
+    service.browse_models(provider.slug, "chat", superuser)
+    assert scripted_adapter.calls == ["list_models", "list_models"]

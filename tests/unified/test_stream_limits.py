@@ -1,5 +1,5 @@
-"""A streamed answer has a cap on its size and on its duration (AIADMIN_STREAM_MAX_CHARS,
-AIADMIN_STREAM_MAX_SECONDS): past either it ends with StreamLimitError and a ledger row,
+"""A streamed answer has a cap on its size and on its duration (AIADMIN["STREAM_MAX_CHARS"],
+AIADMIN["STREAM_MAX_SECONDS"]): past either it ends with StreamLimitError and a ledger row,
 whether the upstream keeps sending text or sends nothing at all."""
 
 from __future__ import annotations
@@ -8,13 +8,14 @@ import asyncio
 import time
 
 import pytest
-from django.test import override_settings
 
 from aiadmin.adapters.types import ChatChunk
 from aiadmin.providers.models import AIRequestLog
 from aiadmin.unified import UnifiedAIService
+from aiadmin.conf import DEFAULTS
 from aiadmin.unified.errors import StreamLimitError
-from aiadmin.unified.stream_limits import DEFAULT_STREAM_MAX_CHARS, DEFAULT_STREAM_MAX_SECONDS, stream_limits_get
+from aiadmin.unified.stream_limits import stream_limits_get
+from tests.aiadmin_overrides import aiadmin_override
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -56,7 +57,7 @@ def _consume(provider, admin) -> tuple[list, StreamLimitError]:
     return received, caught.value
 
 
-@override_settings(AIADMIN_STREAM_MAX_CHARS=1000)
+@aiadmin_override(STREAM_MAX_CHARS=1000)
 def test_an_endless_answer_ends_at_the_size_cap_with_an_error_and_a_ledger_row(scripted_provider, scripted_adapter, superuser, monkeypatch):
     monkeypatch.setattr(scripted_adapter, "stream_chat", endless_text)
     provider = scripted_provider(shared_api_key=SHARED)
@@ -67,7 +68,7 @@ def test_an_endless_answer_ends_at_the_size_cap_with_an_error_and_a_ledger_row(s
     assert row.status == "stream_limit" and "1,000 characters" in row.error_message
 
 
-@override_settings(AIADMIN_STREAM_MAX_SECONDS=0.3)
+@aiadmin_override(STREAM_MAX_SECONDS=0.3)
 def test_a_trickling_answer_ends_at_the_duration_cap(scripted_provider, scripted_adapter, superuser, monkeypatch):
     monkeypatch.setattr(scripted_adapter, "stream_chat", endless_trickle)
     provider = scripted_provider(shared_api_key=SHARED)
@@ -78,7 +79,7 @@ def test_a_trickling_answer_ends_at_the_duration_cap(scripted_provider, scripted
     assert AIRequestLog.objects.get().status == "stream_limit"
 
 
-@override_settings(AIADMIN_STREAM_MAX_SECONDS=0.3)
+@aiadmin_override(STREAM_MAX_SECONDS=0.3)
 def test_a_silent_upstream_ends_at_the_duration_cap_too(scripted_provider, scripted_adapter, superuser, monkeypatch):
     monkeypatch.setattr(scripted_adapter, "stream_chat", silence)
     provider = scripted_provider(shared_api_key=SHARED)
@@ -91,5 +92,5 @@ def test_a_silent_upstream_ends_at_the_duration_cap_too(scripted_provider, scrip
 
 def test_the_defaults_are_sane():
     limits = stream_limits_get()
-    assert limits.max_chars == DEFAULT_STREAM_MAX_CHARS == 500_000
-    assert limits.max_seconds == DEFAULT_STREAM_MAX_SECONDS == 600
+    assert limits.max_chars == DEFAULTS["STREAM_MAX_CHARS"] == 500_000
+    assert limits.max_seconds == DEFAULTS["STREAM_MAX_SECONDS"] == 600

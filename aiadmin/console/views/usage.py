@@ -4,11 +4,11 @@ filter form gets the body partial only; the aggregation (and who may see what) l
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from aiadmin.adapters.types import CAPABILITIES
+from aiadmin.conf import aiadmin_settings
 
 from ..access import console_context, console_view
 from ..usage import COST_CHART_OPTIONS, DEFAULT_PERIOD, PERIODS, REQUESTS_CHART_OPTIONS, usage_choices, usage_summary
@@ -47,7 +47,7 @@ def usage_view(request: HttpRequest) -> HttpResponse:
             "capability": capability,
             "admin": admin_id if request.user.is_superuser else None,
         },
-        time_zone=settings.TIME_ZONE,
+        time_zone=aiadmin_settings.TIME_ZONE,
         requests_chart_options=REQUESTS_CHART_OPTIONS,
         cost_chart_options=COST_CHART_OPTIONS,
     )

@@ -5,7 +5,7 @@ from aiadmin.providers.secrets import secrets_rotate
 
 
 class Command(BaseCommand):
-    help = "Re-encrypt every stored secret under the newest key in AIADMIN_ENCRYPTION_KEYS (idempotent)."
+    help = 'Re-encrypt every stored secret under the newest key in AIADMIN["ENCRYPTION_KEYS"] (idempotent).'
 
     def handle(self, *args, **options):
         try:

@@ -100,7 +100,6 @@ AIADMIN = {
     # A test-only Fernet key. A real host reads its keys from the environment.
     "ENCRYPTION_KEYS": ["YKzV3G3yU2yU5cY2W3JdKk0f8nq1ZtXr4o9mUe6bV1E="],
 }
-AIADMIN_ENCRYPTION_KEYS = AIADMIN["ENCRYPTION_KEYS"]  # removed once the AIADMIN dict lands
 
 UNFOLD = {
     "SITE_TITLE": "Host library",
