@@ -110,22 +110,18 @@ def _missing_aiadmin_apps(installed: list[str]) -> dict[str, list[str]]:
 
 def _app_order_problems(installed: list[str]) -> list[checks.CheckMessage]:
     problems = []
-    if UNFOLD in installed and ADMIN in installed and installed.index(UNFOLD) > installed.index(ADMIN):
-        problems.append(
-            checks.Error(
-                f'"{UNFOLD}" comes after "{ADMIN}" in INSTALLED_APPS: the admin keeps its own templates instead of Unfold\'s.',
-                hint=f'Move "{UNFOLD}" before "{ADMIN}" in INSTALLED_APPS.',
-                id="aiadmin.E021",
+    for first, then, otherwise in (
+        (UNFOLD, ADMIN, "the admin keeps its own templates instead of Unfold's"),
+        (UNFOLD_CSP, UNFOLD, "Unfold's templates win and its replacements are ignored"),
+    ):
+        if first in installed and then in installed and installed.index(first) > installed.index(then):
+            problems.append(
+                checks.Error(
+                    f'"{first}" comes after "{then}" in INSTALLED_APPS: {otherwise}.',
+                    hint=f'Move "{first}" before "{then}" in INSTALLED_APPS.',
+                    id="aiadmin.E021",
+                )
             )
-        )
-    if UNFOLD_CSP in installed and UNFOLD in installed and installed.index(UNFOLD_CSP) > installed.index(UNFOLD):
-        problems.append(
-            checks.Error(
-                f'"{UNFOLD_CSP}" comes after "{UNFOLD}" in INSTALLED_APPS: Unfold\'s templates win and its replacements are ignored.',
-                hint=f'Move "{UNFOLD_CSP}" before "{UNFOLD}" in INSTALLED_APPS.',
-                id="aiadmin.E021",
-            )
-        )
     return problems
 
 
