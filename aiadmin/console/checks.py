@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from django.core import checks
 
+from aiadmin.conf import aiadmin_settings, aiadmin_settings_valid
+
 TAG = "aiadmin"
 
 ADMIN = "django.contrib.admin"
@@ -308,36 +310,14 @@ def check_console_urls(app_configs, **kwargs):
     return []
 
 
-def _cache_alias() -> str:
-    from django.conf import settings
-
-    return getattr(settings, "AIADMIN", {}).get("CACHE", "default")
-
-
-@checks.register(checks.Tags.caches, TAG)
-def check_cache_alias(app_configs, **kwargs):
-    from django.conf import settings
-
-    alias = _cache_alias()
-    if alias in settings.CACHES:
-        return []
-    return [
-        checks.Error(
-            f'The cache "{alias}" that aiadmin uses is not in CACHES.',
-            hint=f"Add it to the settings, e.g. {_REDIS_CACHE_ENTRY.format(alias=alias)}.",
-            id="aiadmin.E028",
-        )
-    ]
-
-
 @checks.register(checks.Tags.caches, TAG, deploy=True)
 def check_shared_cache(app_configs, **kwargs):
     from django.conf import settings
     from django.utils.module_loading import import_string
 
-    alias = _cache_alias()
-    if settings.DEBUG or alias not in settings.CACHES:
-        return []
+    if settings.DEBUG or not aiadmin_settings_valid("CACHE"):
+        return []  # an alias missing from CACHES is aiadmin.E031 (aiadmin/conf.py)
+    alias = aiadmin_settings.CACHE
     try:
         backend = import_string(settings.CACHES[alias]["BACKEND"])
     except (ImportError, KeyError):

@@ -272,11 +272,10 @@ def test_the_shared_cache_check_reads_aiadmins_cache_alias():
         assert ids(checks.check_shared_cache(None)) == ["aiadmin.W023"]
 
 
-def test_a_cache_alias_missing_from_caches_is_an_error():
-    with override_settings(AIADMIN={"CACHE": "models"}):
-        problems = checks.check_cache_alias(None)
-    assert ids(problems) == ["aiadmin.E028"]
-    assert 'CACHES["models"] = {' in problems[0].hint
+def test_a_cache_alias_missing_from_caches_is_left_to_the_settings_check():
+    """aiadmin.E031 names it (aiadmin/conf.py); the shared-cache check does not repeat it or fail."""
+    with override_settings(DEBUG=False, AIADMIN={"CACHE": "models"}):
+        assert checks.check_shared_cache(None) == []
 
 
 # User model
