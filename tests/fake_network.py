@@ -21,7 +21,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from aiadmin.adapters import urlguard
+from aiadmin.adapters import retries, shared_client, urlguard
 
 _REAL_RESOLVE = urlguard._resolve  # captured before the suite's autouse fixture replaces it
 
@@ -187,3 +187,13 @@ def loopback_server(**kwargs) -> Iterator[LoopbackServer]:
 def loopback() -> Iterator[LoopbackServer]:
     with LoopbackServer() as server:
         yield server
+
+
+@pytest.fixture
+def real_transport(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The shared client's network transport, not a mock (the guard's backend dials), and
+    retries without waiting."""
+    shared_client.set_transport_for_tests(None)
+    monkeypatch.setattr(retries, "backoff_delay", lambda attempt, **kwargs: 0.0)
+    yield
+    shared_client.set_transport_for_tests(None)

@@ -66,14 +66,8 @@ class RequestFreeAdminMixin:
         return super().changelist_view(request, extra_context)
 
 
-class SuperuserEditsStaffViewsMixin(RequestFreeAdminMixin):
-    """Staff may look; only superusers add, change or delete."""
-
-    def has_module_permission(self, request):
-        return is_staff(request)
-
-    def has_view_permission(self, request, obj=None):
-        return is_staff(request)
+class SuperuserWritesMixin:
+    """Only superusers add, change or delete (who may look is the other mixin's say)."""
 
     def has_add_permission(self, request):
         return is_superuser(request)
@@ -83,6 +77,16 @@ class SuperuserEditsStaffViewsMixin(RequestFreeAdminMixin):
 
     def has_delete_permission(self, request, obj=None):
         return is_superuser(request)
+
+
+class SuperuserEditsStaffViewsMixin(SuperuserWritesMixin, RequestFreeAdminMixin):
+    """Staff may look; only superusers add, change or delete."""
+
+    def has_module_permission(self, request):
+        return is_staff(request)
+
+    def has_view_permission(self, request, obj=None):
+        return is_staff(request)
 
 
 class CapabilityFilter(admin.SimpleListFilter):
@@ -330,7 +334,7 @@ def _limit_summary(limit: AdminProviderLimit) -> str:
 
 
 @admin.register(AdminProviderLimit)
-class AdminProviderLimitAdmin(AdminUserSearchMixin, OwnRowsAdminMixin, ModelAdmin):
+class AdminProviderLimitAdmin(AdminUserSearchMixin, SuperuserWritesMixin, OwnRowsAdminMixin, ModelAdmin):
     """Only superusers set limits; staff may look at their own."""
 
     form = AdminProviderLimitForm
@@ -339,15 +343,6 @@ class AdminProviderLimitAdmin(AdminUserSearchMixin, OwnRowsAdminMixin, ModelAdmi
     search_fields = ("provider__name", "provider__slug")
     list_select_related = ("provider", "admin")
     readonly_fields = ("requests_this_month", "remaining", "created_at", "updated_at")
-
-    def has_add_permission(self, request):
-        return is_superuser(request)
-
-    def has_change_permission(self, request, obj=None):
-        return is_superuser(request)
-
-    def has_delete_permission(self, request, obj=None):
-        return is_superuser(request)
 
     def get_fields(self, request, obj=None):
         fields = ["admin", "provider", "monthly_limit"]

@@ -78,7 +78,7 @@ MIDDLEWARE = [
 SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W002", "security.W003"]
 
 # Content-Security-Policy (django-csp 4). Scripts only from our own origin: no inline scripts,
-# no eval. Unfold runs on Alpine's CSP build (templates/unfold/layouts/skeleton.html) and htmx
+# no eval. Unfold runs on Alpine's CSP build (the opt-in app aiadmin.contrib.unfold_csp) and htmx
 # has eval and script tags switched off (its htmx-config meta). Styles allow inline because
 # Unfold writes style attributes and its theme colours as inline CSS.
 CONTENT_SECURITY_POLICY = {

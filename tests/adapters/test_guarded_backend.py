@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import ssl
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,25 +18,18 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from aiadmin.adapters import retries, shared_client
+from aiadmin.adapters import shared_client
 from aiadmin.adapters.errors import ConfigurationError, ProviderConnectionError
 from aiadmin.adapters.openai import OpenAIAdapter
 from aiadmin.adapters.pool import ShardedTransport
 from aiadmin.adapters.types import ImageRequest
-from tests.fake_network import FakeNetwork, LoopbackServer, fake_network, loopback  # noqa: F401
+from tests.fake_network import FakeNetwork, LoopbackServer, fake_network, loopback, real_transport  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("real_transport")
 
 CANARY = "sk-canary-guard-0123456789"
 PUBLIC = ("93.184.215.14",)
 LOOPBACK = ("127.0.0.1",)
-
-
-@pytest.fixture(autouse=True)
-def _real_transport(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The network transport, not a mock; retries without waiting."""
-    shared_client.set_transport_for_tests(None)
-    monkeypatch.setattr(retries, "backoff_delay", lambda attempt, **kwargs: 0.0)
-    yield
-    shared_client.set_transport_for_tests(None)
 
 
 def adapter(base_url: str, **config: object) -> OpenAIAdapter:

@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 
-from aiadmin.adapters import bodies, errors, retries, shared_client
+from aiadmin.adapters import bodies, errors
 from aiadmin.providers.models import AIModel, AIRequestLog
 from aiadmin.unified import UnifiedAIService
 from aiadmin.unified.errors import StreamLimitError
 from tests.aiadmin_overrides import aiadmin_override
 from tests.compressed_bodies import RawHTTPServer, gzip_body, gzip_bomb
-from tests.fake_network import FakeNetwork, fake_network  # noqa: F401 (fixture)
+from tests.fake_network import FakeNetwork, fake_network, real_transport  # noqa: F401 (fixtures)
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("real_transport")]
 
 service = UnifiedAIService()
 SHARED = "sk-shared-compressed-key-000000001"
@@ -27,14 +27,6 @@ EVENT = b'data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":
 STREAM_HEADERS = {"Content-Type": "text/event-stream", "Content-Encoding": "gzip"}
 # Django, the ledger row and the client besides the body itself.
 OVERHEAD = 8 * 1024 * 1024
-
-
-@pytest.fixture(autouse=True)
-def _real_transport(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    shared_client.set_transport_for_tests(None)
-    monkeypatch.setattr(retries, "backoff_delay", lambda attempt, **kwargs: 0.0)
-    yield
-    shared_client.set_transport_for_tests(None)
 
 
 @pytest.fixture
