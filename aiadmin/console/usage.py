@@ -24,9 +24,13 @@ from aiadmin.providers.models import AIProvider, AIRequestLog
 
 PERIODS: tuple[int, ...] = (7, 30, 90)
 DEFAULT_PERIOD = 30
-OK = "ok"
+OK = AIRequestLog.STATUS_OK
+CANCELLED = AIRequestLog.STATUS_CANCELLED
 
-_ERRORS = ~Q(status=OK)
+# A stop (the admin pressed Stop, closed the page) is neither a success nor a failure: it is
+# counted apart and left out of the errors and of the error rate.
+_ERRORS = ~Q(status__in=(OK, CANCELLED))
+_CANCELLED = Q(status=CANCELLED)
 
 # Chart.js options for the two charts. Passed through the canvas's data-options attribute (the
 # mechanism of Unfold's chart components), so the page needs no inline script.
@@ -40,7 +44,8 @@ REQUESTS_CHART_OPTIONS = json.dumps(
         "animation": False,
         "responsive": True,
         "maintainAspectRatio": False,
-        # Stacked, so a bar's height is the day's request count and the red part its errors.
+        # Stacked, so a bar's height is the day's request count, the red part its errors and the
+        # grey part the calls stopped by the admin.
         "scales": {"x": {**_AXES["x"], "stacked": True}, "y": {**_AXES["y"], "stacked": True}},
         "plugins": _LEGEND,
     }
@@ -56,6 +61,13 @@ COST_CHART_OPTIONS = json.dumps(
 )
 _OK_COLOUR = "rgba(147, 51, 234, 0.75)"
 _ERROR_COLOUR = "rgba(239, 68, 68, 0.85)"
+_CANCELLED_COLOUR = "rgba(156, 163, 175, 0.8)"
+
+
+def _error_rate(errors: int, requests: int, cancelled: int) -> float:
+    """Errors as a share of the calls that ran to an end (stopped calls are not in it)."""
+    finished = requests - cancelled
+    return round(100 * errors / finished, 1) if finished > 0 else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +82,11 @@ class UsageRow:
     output_tokens: int
     cost: Decimal
     detail: str = ""
+    cancelled: int = 0
 
     @property
     def error_rate(self) -> float:
-        return round(100 * self.errors / self.requests, 1) if self.requests else 0.0
+        return _error_rate(self.errors, self.requests, self.cancelled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +97,11 @@ class UsageTotals:
     output_tokens: int
     cost: Decimal
     avg_latency_ms: int | None
+    cancelled: int = 0
 
     @property
     def error_rate(self) -> float:
-        return round(100 * self.errors / self.requests, 1) if self.requests else 0.0
+        return _error_rate(self.errors, self.requests, self.cancelled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,10 +110,11 @@ class DayPoint:
     requests: int
     errors: int
     cost: Decimal
+    cancelled: int = 0
 
     @property
     def ok(self) -> int:
-        return self.requests - self.errors
+        return self.requests - self.errors - self.cancelled
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +138,7 @@ class UsageSummary:
                 "datasets": [
                     {"label": "OK", "data": [point.ok for point in self.per_day], "backgroundColor": _OK_COLOUR},
                     {"label": "Errors", "data": [point.errors for point in self.per_day], "backgroundColor": _ERROR_COLOUR},
+                    {"label": "Stopped", "data": [point.cancelled for point in self.per_day], "backgroundColor": _CANCELLED_COLOUR},
                 ],
             }
         )
@@ -164,6 +180,7 @@ def _measures() -> dict:
     return {
         "requests": Count("pk"),
         "errors": Count("pk", filter=_ERRORS),
+        "cancelled": Count("pk", filter=_CANCELLED),
         "input_sum": Sum("input_tokens"),
         "output_sum": Sum("output_tokens"),
         "cost_sum": Sum("estimated_cost"),
@@ -177,6 +194,7 @@ def _row(values: dict, *, key: str, label: str, detail: str = "") -> UsageRow:
         detail=detail,
         requests=values["requests"],
         errors=values["errors"],
+        cancelled=values["cancelled"],
         input_tokens=values["input_sum"] or 0,
         output_tokens=values["output_sum"] or 0,
         cost=values["cost_sum"] or Decimal(0),
@@ -254,7 +272,12 @@ def usage_summary(
         values["day"]: values
         for values in rows.annotate(day=TruncDate("created_at", tzinfo=aiadmin_time_zone()))
         .values("day")
-        .annotate(requests=Count("pk"), errors=Count("pk", filter=_ERRORS), cost_sum=Sum("estimated_cost"))
+        .annotate(
+            requests=Count("pk"),
+            errors=Count("pk", filter=_ERRORS),
+            cancelled=Count("pk", filter=_CANCELLED),
+            cost_sum=Sum("estimated_cost"),
+        )
     }
     per_day = []
     for offset in range(days):
@@ -265,6 +288,7 @@ def usage_summary(
                 day=day,
                 requests=values["requests"] if values else 0,
                 errors=values["errors"] if values else 0,
+                cancelled=values["cancelled"] if values else 0,
                 cost=(values["cost_sum"] if values else None) or Decimal(0),
             )
         )
@@ -276,6 +300,7 @@ def usage_summary(
         totals=UsageTotals(
             requests=totals["requests"],
             errors=totals["errors"],
+            cancelled=totals["cancelled"],
             input_tokens=totals["input_sum"] or 0,
             output_tokens=totals["output_sum"] or 0,
             cost=totals["cost_sum"] or Decimal(0),

@@ -227,6 +227,11 @@ class AIRequestLog(models.Model):
         SHARED = "shared", "Shared key"
         NONE = "none", "No key"
 
+    # status: "ok", "cancelled" (the admin stopped the call: Stop, a closed page; not an
+    # error) or the error kind of a failed call.
+    STATUS_OK = "ok"
+    STATUS_CANCELLED = "cancelled"
+
     admin = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="ai_requests"
     )

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import math
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -35,6 +36,7 @@ from aiadmin.adapters.types import (
     Usage,
 )
 from aiadmin.adapters.urlguard import check_base_url
+from aiadmin.providers.models import AIRequestLog
 from aiadmin.providers.usage import LedgerEntry, estimate_cost, usage_record
 
 from . import selection
@@ -65,7 +67,9 @@ MAX_TTS_CHARS = 4096
 
 
 def _ms(since: float) -> int:
-    return int((time.perf_counter() - since) * 1000)
+    """Milliseconds since ``since``, rounded up: a call that took 0.3 ms (the offline sandbox)
+    reads 1 ms, never a "0 ms" that looks like nothing was measured."""
+    return max(1, math.ceil((time.perf_counter() - since) * 1000))
 
 
 def chat_messages(
@@ -211,7 +215,7 @@ class UnifiedAIService:
             self._record_later(plan, _Outcome(status=err.kind, error=str(err)), _ms(started))
             raise
         except asyncio.CancelledError:
-            self._record_later(plan, _Outcome(status="cancelled"), _ms(started))
+            self._record_later(plan, _Outcome(status=AIRequestLog.STATUS_CANCELLED), _ms(started))
             raise
         latency = _ms(started)
         usage = getattr(result, "usage", Usage())
@@ -283,7 +287,7 @@ class UnifiedAIService:
             raise
         finally:
             # No outcome means the consumer went away (stop button, disconnect): a cancelled turn.
-            final = outcome or _Outcome(status="cancelled", usage=usage, time_to_first_token_ms=first_token_ms)
+            final = outcome or _Outcome(status=AIRequestLog.STATUS_CANCELLED, usage=usage, time_to_first_token_ms=first_token_ms)
             latency = _ms(started)
             self._record_later(plan, final, latency)
         yield StreamSummary(usage=usage, info=self._info(plan, latency, usage), time_to_first_token_ms=first_token_ms)

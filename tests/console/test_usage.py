@@ -114,21 +114,60 @@ def test_totals_and_error_counts_match_a_hand_made_ledger(superuser, staff_user,
     assert usage_summary(viewer=staff_user, days=30, admin_id=superuser.pk).totals.requests == 3
 
 
+def test_a_stopped_call_is_counted_apart_and_not_in_the_errors_or_the_error_rate(superuser, make_provider):
+    provider = make_provider(slug="openai", name="OpenAI")
+    log(superuser, provider, model="gpt-a")
+    log(superuser, provider, model="gpt-a", status="timeout")
+    for _ in range(2):
+        log(superuser, provider, model="gpt-a", status="cancelled", latency=5)
+
+    summary = usage_summary(viewer=superuser, days=30)
+
+    totals = summary.totals
+    assert (totals.requests, totals.errors, totals.cancelled) == (4, 1, 2)
+    # One failure out of the two calls that ran to an end; the stops are not in the rate.
+    assert totals.error_rate == 50.0
+    assert totals.avg_latency_ms == 100  # ok calls only: a stop is no latency figure
+    [row] = summary.by_provider
+    assert (row.requests, row.errors, row.cancelled, row.error_rate) == (4, 1, 2, 50.0)
+    [row] = summary.by_model
+    assert (row.errors, row.cancelled) == (1, 2)
+    assert [(row.errors, row.cancelled) for row in summary.by_admin] == [(1, 2)]
+
+
+def test_only_stopped_calls_give_no_error_rate_and_the_page_shows_them_in_their_own_column(superuser_client, superuser, make_provider):
+    provider = make_provider()
+    log(superuser, provider, status="cancelled")
+
+    response = superuser_client.get(URL)
+
+    summary = response.context["summary"]
+    assert (summary.totals.errors, summary.totals.cancelled, summary.totals.error_rate) == (0, 1, 0.0)
+    content = response.content.decode()
+    assert re.search(r'data-testid="total-cancelled">\s*1\s*<', content)
+    assert re.search(r'data-testid="total-errors">\s*0\s*<', content)
+    assert content.count('<th scope="col" class="ai-usage-num">Stopped</th>') == 3 + 1  # 3 tables + per day
+
+
 def test_days_without_calls_appear_as_zero_in_the_chart_data(superuser, make_provider):
     provider = make_provider()
     log(superuser, provider, at=local_noon(0), cost="0.5")
     log(superuser, provider, at=local_noon(3), status="timeout", cost=None)
     log(superuser, provider, at=local_noon(3), cost="0.25")
+    log(superuser, provider, at=local_noon(3), status="cancelled", cost=None)
 
     summary = usage_summary(viewer=superuser, days=7)
 
     assert [point.day for point in summary.per_day] == [timezone.localdate() - dt.timedelta(days=n) for n in range(6, -1, -1)]
-    assert [(point.requests, point.errors) for point in summary.per_day] == [(0, 0), (0, 0), (0, 0), (2, 1), (0, 0), (0, 0), (1, 0)]
+    assert [(point.requests, point.errors, point.cancelled) for point in summary.per_day] == [
+        (0, 0, 0), (0, 0, 0), (0, 0, 0), (3, 1, 1), (0, 0, 0), (0, 0, 0), (1, 0, 0)
+    ]
     requests_chart = json.loads(summary.requests_chart)
     assert len(requests_chart["labels"]) == 7
-    ok, errors = requests_chart["datasets"]
+    ok, errors, stopped = requests_chart["datasets"]
     assert ok["data"] == [0, 0, 0, 1, 0, 0, 1]
     assert errors["data"] == [0, 0, 0, 1, 0, 0, 0]
+    assert (stopped["label"], stopped["data"]) == ("Stopped", [0, 0, 0, 1, 0, 0, 0])
     assert json.loads(summary.cost_chart)["datasets"][0]["data"] == [0, 0, 0, 0.25, 0, 0, 0.5]
 
 

@@ -34,6 +34,21 @@ def test_chat_on_the_sandbox_returns_text_and_records_usage(superuser):
     assert AIModel.objects.get(provider=sandbox, capability="chat", is_active=True).total_requests == 1
 
 
+def test_sandbox_latency_and_first_token_are_measured_never_zero(superuser):
+    """The sandbox answers in well under a millisecond; its figures must still read as a
+    measurement (rounded up), not as a "0 ms" that looks like nothing was timed."""
+    from django.core.management import call_command
+
+    call_command("import_providers", verbosity=0)
+    *_, summary = service.stream_chat("Hello sandbox", superuser, provider_slug="sandbox")
+    assert summary.info.latency_ms >= 1 and summary.time_to_first_token_ms >= 1
+    speech = service.text_to_speech("Hi", superuser, provider_slug="sandbox")
+    assert speech.info.latency_ms >= 1
+    rows = AIRequestLog.objects.order_by("created_at")
+    assert [(row.status, row.latency_ms >= 1) for row in rows] == [("ok", True), ("ok", True)]
+    assert rows[0].time_to_first_token_ms >= 1
+
+
 def test_counters_and_cost_follow_the_model_pricing(scripted_provider, superuser):
     provider = scripted_provider(shared_api_key=SHARED)
     reply = service.chat("hi", superuser, provider_slug=provider.slug)
