@@ -40,6 +40,10 @@ class BaseAdapter:
     # Config keys this adapter reads beyond the shared ones of aiadmin.providers.schema (e.g. an
     # adapter from another package); the admin refuses any other unknown key as a likely typo.
     extra_config_keys: ClassVar[frozenset[str]] = frozenset()
+    # The speech formats text_to_speech really returns. None: the format asked for (the
+    # provider encodes it); a tuple: only these, whatever is asked (the playground offers
+    # only these for the adapter's models).
+    speech_formats: ClassVar[tuple[str, ...] | None] = None
 
     def __init__(
         self,

@@ -185,6 +185,7 @@ class GeminiAdapter(BaseAdapter):
         "models, Gemini TTS and transcription. The key is sent only in the x-goog-api-key header."
     )
     capabilities: ClassVar[frozenset[str]] = frozenset({"chat", "content", "image", "audio"})
+    speech_formats: ClassVar[tuple[str, ...] | None] = ("wav",)  # Gemini TTS returns PCM, wrapped as WAV
 
     # ------------------------------------------------------------------ models
 

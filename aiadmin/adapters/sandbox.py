@@ -18,12 +18,13 @@ import sys
 import textwrap
 import wave
 from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Any, ClassVar
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, features
 
 from .base import BaseAdapter
 from .errors import BadRequestError
@@ -111,16 +112,56 @@ def _short_quote(text: str) -> str:
     return quote
 
 
+# --------------------------------------------------------------------------- Persian and Arabic
+# A message written in Arabic script is answered in its language, and an article asked for in
+# Persian or Arabic is written in it, so right-to-left pages can be tried on the sandbox too.
+
+_ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+_PERSIAN_LETTERS = re.compile("[\u067e\u0686\u0698\u06af\u06a9\u06cc]")  # پ چ ژ گ ک ی
+
+
+def script_language(text: str) -> str:
+    """"fa" or "ar" for text in Arabic script (Persian has letters Arabic lacks), else "en"."""
+    if not _ARABIC_SCRIPT.search(text):
+        return "en"
+    return "fa" if _PERSIAN_LETTERS.search(text) else "ar"
+
+
+_CHAT_LOCAL: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "fa": (
+        ("این پاسخ سندباکس است: شما نوشتید «{quote}».", "پاسخ سندباکس به «{quote}»."),
+        (
+            "هیچ درخواستی به شبکه فرستاده نشد؛ این پاسخ به‌صورت محلی و قطعی ساخته شد.",
+            "اگر همین گفتگو را دوباره بفرستید، دقیقاً همین پاسخ را می‌گیرید.",
+            "پیام شما {words} کلمه دارد که سندباکس آن‌ها را می‌شمارد اما نمی‌فهمد.",
+            "برای پاسخ واقعی، یک ارائه‌دهندهٔ واقعی را وصل کنید.",
+            "اثر انگشت این گفتگو: {fingerprint}.",
+        ),
+    ),
+    "ar": (
+        ("هذا ردّ بيئة الاختبار: لقد كتبت «{quote}».", "ردّ بيئة الاختبار على «{quote}»."),
+        (
+            "لم يُرسل أي طلب عبر الشبكة؛ أُنشئ هذا الرد محليًا وبشكل حتمي.",
+            "أرسل المحادثة نفسها مرة أخرى وستحصل على الرد نفسه تمامًا.",
+            "تحتوي رسالتك على {words} كلمة، تعدّها بيئة الاختبار لكنها لا تفهمها.",
+            "اربط مزوّدًا حقيقيًا للحصول على إجابة حقيقية.",
+            "بصمة هذه المحادثة: {fingerprint}.",
+        ),
+    ),
+}
+
+
 def _chat_reply(messages: Sequence[ChatMessage]) -> str:
     seed = _digest(*(f"{m.role}:{m.content}" for m in messages))
     user_text = _last_user_text(messages)
     picks = _seeded_ints(seed)
+    openers, follow_ups_pool = _CHAT_LOCAL.get(script_language(user_text), (_CHAT_OPENERS, _CHAT_FOLLOW_UPS))
     if user_text.strip():
-        opener = _CHAT_OPENERS[next(picks) % len(_CHAT_OPENERS)].format(quote=_short_quote(user_text))
+        opener = openers[next(picks) % len(openers)].format(quote=_short_quote(user_text))
     else:
         opener = _CHAT_EMPTY_OPENER
     follow_up_count = 1 + next(picks) % 3  # 2..4 sentences in all
-    pool = list(_CHAT_FOLLOW_UPS)
+    pool = list(follow_ups_pool)
     follow_ups = [pool.pop(next(picks) % len(pool)) for _ in range(follow_up_count)]
     values = {"words": _count_words(user_text), "fingerprint": seed.hex()[:8]}
     return " ".join([opener, *(sentence.format(**values) for sentence in follow_ups)])
@@ -176,7 +217,7 @@ def _parse_word_count(value: str) -> int | None:
 
 def _parse_keywords(value: str) -> list[str]:
     seen: dict[str, str] = {}
-    for part in re.split(r"[,;\n]", value):
+    for part in re.split(r"[,;\n\u060c]", value):  # \u060c: the Arabic-script comma
         keyword = _collapse(part.strip(" \t\"'`*"))
         if keyword and keyword.lower() not in seen:
             seen[keyword.lower()] = keyword
@@ -262,6 +303,106 @@ _CONCLUSION_SENTENCES: tuple[str, ...] = (
 _SENTENCES_PER_PARAGRAPH = 4
 
 
+@dataclass(frozen=True, slots=True)
+class _ArticleWords:
+    """The sentences an article is made of, in one language."""
+
+    title_suffixes: tuple[str, ...]
+    headings: tuple[str, ...]
+    body: tuple[str, ...]
+    conclusion: tuple[str, ...]
+    focus: str  # {tone} {topic} {focus}
+    meta: str  # {a_tone} {topic} {covering}
+    covering: str  # {keywords}
+    closing_heading: str
+    overview_heading: str
+    comma: str = ", "
+    and_: str = " and "
+
+
+_ENGLISH = _ArticleWords(
+    title_suffixes=_TITLE_SUFFIXES,
+    headings=_SECTION_HEADINGS,
+    body=_BODY_SENTENCES,
+    conclusion=_CONCLUSION_SENTENCES,
+    focus="This {tone} article looks at {topic}, with a focus on {focus}.",
+    meta="{A_tone} guide to {topic}{covering} with practical advice.",
+    covering=", covering {keywords},",
+    closing_heading="Conclusion",
+    overview_heading="Overview",
+)
+_ARTICLE_WORDS: dict[str, _ArticleWords] = {
+    "en": _ENGLISH,
+    "fa": _ArticleWords(
+        title_suffixes=(": راهنمای کاربردی", ": آنچه باید بدانید"),
+        headings=(
+            "چرا {topic} اهمیت دارد", "مبانی {topic}", "جایگاه {keyword}", "از کجا شروع کنیم",
+            "اشتباه‌های رایج", "نکته‌های کاربردی", "نگاهی دقیق‌تر به {keyword}", "نگاه به آینده",
+        ),
+        body=(
+            "شناخت {topic} با تصویری روشن از هدف‌های آن آغاز می‌شود.",
+            "بسیاری از تیم‌ها می‌بینند که درست انجام دادن {keyword} بیشترین تفاوت را ایجاد می‌کند.",
+            "بهتر است از کارهای کوچک شروع کنید، نتیجه را بسنجید و در مسیر اصلاح کنید.",
+            "هر تصمیم دربارهٔ {topic} باید با نیازهای واقعی سنجیده شود، نه با فرض‌ها.",
+            "فهرست‌های ساده، تکرار و آموزش {keyword} را آسان‌تر می‌کنند.",
+            "با گذشت زمان، بهبودهای کوچک در {topic} به تغییری محسوس می‌رسند.",
+            "نمونه‌های خوب در معرفی {keyword} از توضیح‌های طولانی مؤثرترند.",
+            "به اشتراک گذاشتن آنچه جواب می‌دهد و آنچه نمی‌دهد، همه را هم‌مسیر نگه می‌دارد.",
+        ),
+        conclusion=(
+            "خلاصه اینکه {topic} به صبر، هدف روشن و سنجش صادقانه پاداش می‌دهد.",
+            "این هفته با یک تغییر شروع کنید و از همان‌جا ادامه دهید.",
+        ),
+        focus="این مقاله به {topic} می‌پردازد و بر {focus} تمرکز دارد.",
+        meta="راهنمایی دربارهٔ {topic}{covering} با توصیه‌های کاربردی.",
+        covering="، شامل {keywords}،",
+        closing_heading="جمع‌بندی",
+        overview_heading="مرور کلی",
+        comma="، ",
+        and_=" و ",
+    ),
+    "ar": _ArticleWords(
+        title_suffixes=(": دليل عملي", ": ما تحتاج إلى معرفته"),
+        headings=(
+            "لماذا يهمّ {topic}", "أساسيات {topic}", "مكانة {keyword}", "من أين نبدأ",
+            "أخطاء شائعة", "نصائح عملية", "نظرة أقرب إلى {keyword}", "نظرة إلى المستقبل",
+        ),
+        body=(
+            "يبدأ فهم {topic} بصورة واضحة عن أهدافه.",
+            "تجد فرق كثيرة أن إتقان {keyword} يصنع الفرق الأكبر.",
+            "من الأفضل أن تبدأ صغيرًا، وأن تقيس النتائج، وأن تعدّل في الطريق.",
+            "ينبغي أن يُختبر كل قرار بشأن {topic} على الاحتياجات الحقيقية لا على الافتراضات.",
+            "القوائم البسيطة تجعل {keyword} أسهل في التكرار والتعليم.",
+            "مع الوقت، تتراكم التحسينات الصغيرة في {topic} لتصنع تغييرًا ملحوظًا.",
+            "الأمثلة الجيدة أهم من الشروح الطويلة عند تقديم {keyword}.",
+            "مشاركة ما ينجح وما لا ينجح تُبقي الجميع في الاتجاه نفسه.",
+        ),
+        conclusion=(
+            "باختصار، يكافئ {topic} الصبر والأهداف الواضحة والقياس الصادق.",
+            "ابدأ بتغيير واحد هذا الأسبوع وابنِ عليه.",
+        ),
+        focus="تتناول هذه المقالة {topic} مع التركيز على {focus}.",
+        meta="دليل حول {topic}{covering} مع نصائح عملية.",
+        covering=" يغطي {keywords}،",
+        closing_heading="الخلاصة",
+        overview_heading="نظرة عامة",
+        comma="، ",
+        and_=" و",
+    ),
+}
+_LANGUAGE_WORDS = {"persian": "fa", "farsi": "fa", "arabic": "ar"}
+
+
+def article_language(value: str) -> str:
+    """The article language the sandbox writes for a prompt's "Language:" value ("fa",
+    "fa (Persian)", "Arabic"...): "fa", "ar" or "en" (every other language gets English)."""
+    for word in re.findall(r"[a-z]+", value.lower()):
+        code = _LANGUAGE_WORDS.get(word, word)
+        if code in _ARTICLE_WORDS:
+            return code
+    return "en"
+
+
 def _title_case(text: str) -> str:
     if any(ch.isupper() for ch in text):
         return text  # respect capitalisation the author chose
@@ -272,19 +413,19 @@ def _title_case(text: str) -> str:
     )
 
 
-def _join_keywords(keywords: Sequence[str]) -> str:
+def _join_keywords(keywords: Sequence[str], words: _ArticleWords = _ENGLISH) -> str:
     if len(keywords) <= 1:
         return "".join(keywords)
-    return ", ".join(keywords[:-1]) + " and " + keywords[-1]
+    return words.comma.join(keywords[:-1]) + words.and_ + keywords[-1]
 
 
 def _with_article(word: str) -> str:
     return ("an " if word[:1].lower() in "aeiou" else "a ") + word
 
 
-def _meta_description(topic: str, tone: str, keywords: Sequence[str]) -> str:
-    covering = f", covering {_join_keywords(keywords)}," if keywords else ""
-    sentence = f"{_with_article(tone).capitalize()} guide to {topic}{covering} with practical advice."
+def _meta_description(topic: str, tone: str, keywords: Sequence[str], words: _ArticleWords = _ENGLISH) -> str:
+    covering = words.covering.format(keywords=_join_keywords(keywords, words)) if keywords else ""
+    sentence = words.meta.format(A_tone=_with_article(tone).capitalize(), topic=topic, covering=covering)
     if len(sentence) <= _META_MAX_CHARS:
         return sentence
     return textwrap.shorten(sentence, _META_MAX_CHARS, placeholder="…")
@@ -344,34 +485,34 @@ def _fill(
 
 def _article(prompt: dict[str, Any]) -> str:
     topic, tone, target = prompt["topic"], prompt["tone"], prompt["word_count"]
+    words = _ARTICLE_WORDS[article_language(prompt.get("language", ""))]
     keywords: list[str] = prompt["keywords"] or _topic_keywords(topic)
     seed = _digest("content", topic, tone, target, *keywords)
     source = _SentenceSource(seed, topic, tone, keywords)
-    title = _title_case(topic) + _TITLE_SUFFIXES[seed[0] % len(_TITLE_SUFFIXES)]
-    lines = [f"# {title}", "", f"Meta description: {_meta_description(topic, tone, keywords)}", ""]
+    title = _title_case(topic) + words.title_suffixes[seed[0] % len(words.title_suffixes)]
+    lines = [f"# {title}", "", f"Meta description: {_meta_description(topic, tone, keywords, words)}", ""]
     # Short articles skip the intro and the middle sections: their fixed words would
     # overshoot the requested length.
-    section_count = min(target // 150, len(_SECTION_HEADINGS))
-    focus_on = _join_keywords(keywords or [topic])
-    focus = f"This {tone} article looks at {topic}, with a focus on {focus_on}."
+    section_count = min(target // 150, len(words.headings))
+    focus = words.focus.format(tone=tone, topic=topic, focus=_join_keywords(keywords or [topic], words))
     if section_count:
         lines += [focus, ""]
-    sections = [_SECTION_HEADINGS[(seed[1] + i) % len(_SECTION_HEADINGS)] for i in range(section_count)]
+    sections = [words.headings[(seed[1] + i) % len(words.headings)] for i in range(section_count)]
     used = _count_words("\n".join(lines)) + 2  # the closing section's heading
     per_section = max((target - used) // (section_count + 1), 1)
     for index, heading in enumerate(sections):
         keyword = keywords[index % len(keywords)] if keywords else topic
         heading_line = "## " + heading.format(topic=topic, keyword=keyword)
-        body = _fill(source, _BODY_SENTENCES, per_section - _count_words(heading_line))
+        body = _fill(source, words.body, per_section - _count_words(heading_line))
         lines += [heading_line, "", *(p + "\n" for p in _paragraphs(body))]
     # The closing section absorbs whatever the others left over, so the total lands near target.
     remaining = target - _count_words("\n".join(lines)) - 2
     if section_count:
-        closing = _fill(source, _CONCLUSION_SENTENCES + _BODY_SENTENCES, remaining)
+        closing = _fill(source, words.conclusion + words.body, remaining)
     else:  # a short article is one section that opens with the focus sentence
-        rest = _fill(source, _BODY_SENTENCES, remaining - _count_words(focus), minimum=0)
+        rest = _fill(source, words.body, remaining - _count_words(focus), minimum=0)
         closing = [focus, *rest]
-    lines += ["## Conclusion" if section_count else "## Overview", ""]
+    lines += [f"## {words.closing_heading if section_count else words.overview_heading}", ""]
     lines += [p + "\n" for p in _paragraphs(closing)]
     return "\n".join(lines).strip() + "\n"
 
@@ -456,14 +597,57 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Any, max_width: float) -> 
     return lines
 
 
+# Caption fonts. Pillow's built-in font covers Latin only: Persian, Arabic or Chinese drawn
+# with it come out as boxes. DejaVu Sans (Debian's fonts-dejavu-core, which the test command
+# installs) covers Latin, Greek, Cyrillic, Hebrew, Arabic and Persian; CJK needs one of the
+# CJK fonts below (fonts-noto-cjk, fonts-wqy-microhei, fonts-droid-fallback). Arabic-script
+# letters are joined and ordered right to left only when Pillow has raqm (its wheels do).
+TEXT_FONTS: tuple[str, ...] = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",
+)
+CJK_FONTS: tuple[str, ...] = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+)
+NO_CJK_FONT_NOTE = "(no CJK font installed: install fonts-noto-cjk)"
+_CJK = re.compile("[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+
+
+def _has_cjk(text: str) -> bool:
+    return bool(_CJK.search(text))
+
+
+@lru_cache(maxsize=64)
+def caption_font(size: int, *, cjk: bool = False) -> Any:
+    """The first installed font for the script (CJK or the rest), else Pillow's built-in one."""
+    layout = ImageFont.Layout.RAQM if features.check("raqm") else ImageFont.Layout.BASIC
+    for path in (CJK_FONTS + TEXT_FONTS) if cjk else TEXT_FONTS:
+        try:
+            return ImageFont.truetype(path, size=size, layout_engine=layout)
+        except OSError:
+            continue
+    return ImageFont.load_default(size=size)
+
+
+def _font_covers_cjk(font: Any) -> bool:
+    return any(str(getattr(font, "path", "")) == path for path in CJK_FONTS)
+
+
 def _caption(image: Image.Image, prompt: str) -> None:
     width, height = image.size
-    font = ImageFont.load_default(size=max(10, min(width, height) // 22))
+    text = _collapse(prompt)
+    font = caption_font(max(10, min(width, height) // 22), cjk=_has_cjk(text))
+    if _has_cjk(text) and not _font_covers_cjk(font):
+        text = f"{text} {NO_CJK_FONT_NOTE}"  # say so rather than leave unexplained boxes
     overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(overlay)
     margin = max(6, width // 20)
     line_height = int(font.size * 1.3) if hasattr(font, "size") else 14
-    lines = _wrap(draw, _collapse(prompt), font, width - 4 * margin)
+    lines = _wrap(draw, text, font, width - 4 * margin)
     max_lines = max(1, int(height * 0.6) // line_height)
     if len(lines) > max_lines:
         lines = lines[:max_lines]
@@ -481,7 +665,7 @@ def _caption(image: Image.Image, prompt: str) -> None:
 
 
 def _label(draw: ImageDraw.ImageDraw, width: int) -> None:
-    font = ImageFont.load_default(size=max(9, width // 40))
+    font = caption_font(max(9, width // 40))
     text = "SANDBOX"
     left, top, right, bottom = draw.textbbox((6, 6), text, font=font)
     draw.rectangle((left - 3, top - 3, right + 3, bottom + 3), fill=(0, 0, 0, 190))
@@ -642,6 +826,7 @@ class SandboxAdapter(BaseAdapter):
     capabilities: ClassVar[frozenset[str]] = frozenset({"chat", "content", "image", "audio"})
     requires_key: ClassVar[bool] = False
     requires_base_url: ClassVar[bool] = False
+    speech_formats: ClassVar[tuple[str, ...] | None] = ("wav",)  # no encoder: WAV only
 
     async def list_models(self) -> list[ModelInfo]:
         return list(SANDBOX_MODELS)

@@ -19,6 +19,7 @@ urlpatterns = [
     path("playground/chat/stream/", chat_views.chat_stream_view, name="chat_stream"),
     path("playground/content/", content_views.content_view, name="content"),
     path("playground/content/stream/", content_views.content_stream_view, name="content_stream"),
+    path("playground/content/render/", content_views.content_render_view, name="content_render"),
     path("playground/image/", image_views.image_view, name="image"),
     path("playground/image/<int:pk>/", image_views.image_file_view, name="image_file"),
     path("playground/image/<int:pk>/download/", image_views.image_download_view, name="image_download"),

@@ -3,27 +3,33 @@ as "provider_slug::model_id" values, so a posted value outside that list is refu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 
 from django import forms
-from unfold.widgets import (
-    UnfoldAdminDecimalFieldWidget,
-    UnfoldAdminIntegerFieldWidget,
-    UnfoldAdminSelectWidget,
-    UnfoldAdminTextareaWidget,
-    UnfoldAdminTextInputWidget,
-)
 
-from .picker import choice_label, choice_split, choice_usable, choice_value
+from aiadmin.adapters.registry import registry
+from aiadmin.conf import aiadmin_settings
+from aiadmin.unified.content import CONTENT_LANGUAGES as _CONTENT_LANGUAGES
 from aiadmin.unified.results import AvailableModel
 
-from aiadmin.conf import aiadmin_settings
-
+from .picker import choice_label, choice_split, choice_usable, choice_value
 from .services import UPLOAD_EXTENSIONS, upload_size_text
 
 IMAGE_SIZES = ("256x256", "512x512", "1024x1024", "1024x1792", "1792x1024")
 IMAGE_QUALITIES = (("", "Provider default"), ("standard", "Standard"), ("hd", "HD"), ("auto", "Auto"))
 SPEECH_FORMATS = ("mp3", "wav", "opus", "aac", "flac")
+# The content playground's language list (Persian and Arabic among them), from unified.content,
+# which names the language in the prompt.
+CONTENT_LANGUAGES = _CONTENT_LANGUAGES
+
+# One look for the four playgrounds: every control carries .ai-input (console.css), and dir="auto"
+# on text lets Persian or Arabic typed into it run right to left.
+TEXT_ATTRS = {"class": "ai-input", "dir": "auto"}
+
+
+def _select() -> forms.Select:
+    return forms.Select(attrs={"class": "ai-input"})
 
 
 def model_choices(models: Sequence[AvailableModel]) -> list[tuple[str, str]]:
@@ -35,12 +41,23 @@ def model_choices(models: Sequence[AvailableModel]) -> list[tuple[str, str]]:
     ]
 
 
+def speech_formats(model: AvailableModel) -> tuple[str, ...]:
+    """The speech formats the model's adapter really produces (all for one that encodes on
+    request)."""
+    adapter = registry.get(str(model.extra.get("adapter") or ""))
+    produced = getattr(adapter, "speech_formats", None)
+    return tuple(name for name in SPEECH_FORMATS if produced is None or name in produced) or SPEECH_FORMATS
+
+
 class PlaygroundForm(forms.Form):
-    model = forms.ChoiceField(label="Model", widget=UnfoldAdminSelectWidget())
+    template_name = "aiadmin/playground/form.html"
+
+    model = forms.ChoiceField(label="Model", widget=_select())
 
     def __init__(self, *args, models: Sequence[AvailableModel] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["model"].choices = model_choices(models)
+        self.usable_models = [model for model in models if choice_usable(model)[0]]
 
     @property
     def has_models(self) -> bool:
@@ -53,27 +70,62 @@ class PlaygroundForm(forms.Form):
 
 class ImageForm(PlaygroundForm):
     prompt = forms.CharField(
-        max_length=4000, widget=UnfoldAdminTextareaWidget(attrs={"rows": 3, "placeholder": "A lighthouse at dusk, watercolour"})
+        max_length=4000,
+        widget=forms.Textarea(attrs={**TEXT_ATTRS, "rows": 3, "placeholder": "A lighthouse at dusk, watercolour"}),
     )
-    size = forms.ChoiceField(choices=[(size, size) for size in IMAGE_SIZES], initial="1024x1024", widget=UnfoldAdminSelectWidget())
-    quality = forms.ChoiceField(choices=IMAGE_QUALITIES, required=False, widget=UnfoldAdminSelectWidget())
-    count = forms.IntegerField(label="Images", min_value=1, max_value=4, initial=1, widget=UnfoldAdminIntegerFieldWidget())
+    size = forms.ChoiceField(choices=[(size, size) for size in IMAGE_SIZES], initial="1024x1024", widget=_select())
+    quality = forms.ChoiceField(choices=IMAGE_QUALITIES, required=False, widget=_select())
+    count = forms.IntegerField(
+        label="Images", min_value=1, max_value=4, initial=1, widget=forms.NumberInput(attrs={"class": "ai-input"})
+    )
 
     field_order = ("model", "prompt", "size", "quality", "count")
 
 
 class SpeechForm(PlaygroundForm):
-    text = forms.CharField(max_length=4096, widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}))
+    text = forms.CharField(max_length=4096, widget=forms.Textarea(attrs={**TEXT_ATTRS, "rows": 3}))
     voice = forms.CharField(
         max_length=64, required=False, help_text="Provider-specific, e.g. alloy. Empty: the default voice.",
-        widget=UnfoldAdminTextInputWidget(),
+        widget=forms.TextInput(attrs={"class": "ai-input"}),
     )
     speed = forms.DecimalField(
-        min_value=0.25, max_value=4, decimal_places=2, initial=1, widget=UnfoldAdminDecimalFieldWidget(attrs={"step": "0.25"})
+        min_value=0.25, max_value=4, decimal_places=2, initial=1,
+        widget=forms.NumberInput(attrs={"class": "ai-input", "step": "0.25"}),
     )
-    format = forms.ChoiceField(choices=[(name, name) for name in SPEECH_FORMATS], initial="mp3", widget=UnfoldAdminSelectWidget())
+    format = forms.ChoiceField(
+        choices=[(name, name) for name in SPEECH_FORMATS],
+        initial="mp3",
+        help_text="Only the formats the chosen model really produces are offered.",
+        widget=_select(),
+    )
 
     field_order = ("model", "text", "voice", "speed", "format")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.formats_by_model: Mapping[str, tuple[str, ...]] = {
+            choice_value(model.provider, model.model_id): speech_formats(model) for model in self.usable_models
+        }
+        # audio.js narrows the format list to the picked model's formats with this map.
+        self.fields["format"].widget.attrs["data-formats"] = json.dumps(self.formats_by_model)
+        first = next(iter(self.formats_by_model.values()), SPEECH_FORMATS)
+        if self.fields["format"].initial not in first:
+            self.fields["format"].initial = first[0]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        model, chosen = data.get("model"), data.get("format")
+        produced = self.formats_by_model.get(model or "")
+        if model and chosen and produced and chosen not in produced:
+            self.add_error(
+                "format",
+                f"This model produces {', '.join(produced)} only; pick {' or '.join(produced)}.",
+            )
+        return data
+
+
+class FileInput(forms.FileInput):
+    template_name = "aiadmin/playground/file_input.html"
 
 
 class TranscriptionForm(PlaygroundForm):
@@ -83,7 +135,7 @@ class TranscriptionForm(PlaygroundForm):
         allow_empty_file=True,
         label="Audio file",
         # A plain input: Unfold's file widget hides the input and relies on inline Alpine code.
-        widget=forms.FileInput(attrs={"class": "ai-input", "accept": "audio/*," + ",".join(f".{ext}" for ext in UPLOAD_EXTENSIONS)}),
+        widget=FileInput(attrs={"class": "ai-input", "accept": "audio/*," + ",".join(f".{ext}" for ext in UPLOAD_EXTENSIONS)}),
     )
 
     field_order = ("model", "audio")

@@ -17,6 +17,24 @@ CONTENT_SYSTEM_PROMPT = (
     "with '## ' section headings. Use every keyword naturally. Stay close to the word count."
 )
 
+# The content playground's languages (code, name). The prompt names the language as well as
+# its code ("fa (Persian)"), so a model does not have to guess what a code means. Persian,
+# Arabic, Hebrew and Urdu are written right to left; the pages show them with dir="auto".
+CONTENT_LANGUAGES: tuple[tuple[str, str], ...] = (
+    ("en", "English"), ("fr", "French"), ("de", "German"), ("es", "Spanish"), ("it", "Italian"),
+    ("pt", "Portuguese"), ("nl", "Dutch"), ("pl", "Polish"), ("sv", "Swedish"), ("tr", "Turkish"),
+    ("ru", "Russian"), ("fa", "Persian"), ("ar", "Arabic"), ("he", "Hebrew"), ("ur", "Urdu"),
+    ("hi", "Hindi"), ("zh", "Chinese"), ("ja", "Japanese"), ("ko", "Korean"),
+)
+_LANGUAGE_NAMES = dict(CONTENT_LANGUAGES)
+
+
+def language_label(language: str) -> str:
+    """ "fa" -> "fa (Persian)"; an unknown code or a name as typed stays as it is."""
+    code = language.strip() or "en"
+    name = _LANGUAGE_NAMES.get(code.lower())
+    return f"{code} ({name})" if name else code
+
 
 def content_messages(
     *, topic: str, word_count: int, tone: str, keywords: Sequence[str], language: str
@@ -26,7 +44,7 @@ def content_messages(
         f"Word count: {word_count}",
         f"Tone: {tone.strip() or 'neutral'}",
         f"Keywords: {', '.join(k.strip() for k in keywords if k.strip())}",
-        f"Language: {language.strip() or 'en'}",
+        f"Language: {language_label(language)}",
     ]
     return (ChatMessage("system", CONTENT_SYSTEM_PROMPT), ChatMessage("user", "\n".join(lines)))
 

@@ -156,7 +156,7 @@ def available_models(*, capability: str, admin) -> list[AvailableModel]:
                         access_state=str(decision.state),
                         key_source=decision.key_source,
                         is_preference=is_preference,
-                        extra={"adapter_missing": provider.adapter not in registry},
+                        extra={"adapter_missing": provider.adapter not in registry, "adapter": provider.adapter},
                     )
                 )
     return found

@@ -3,11 +3,12 @@ and ends with its parts (title, meta description, sanitized body) for preview an
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django import forms
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import render
 
 from aiadmin.unified import UnifiedAIService
@@ -15,16 +16,14 @@ from aiadmin.unified.content import article_parse
 
 from ..access import console_context, console_view
 from ..markdown import render_markdown
+from aiadmin.playground.forms import CONTENT_LANGUAGES
 from aiadmin.playground.picker import ModelChoice, model_choices
-from ..sse import Refused, sse_response, sse_stream, stream_request
+from ..sse import MAX_RENDERED_CHARS, Refused, invalid, payload_read, sse_response, sse_stream, stream_request
 
 MIN_WORDS, MAX_WORDS, DEFAULT_WORDS = 50, 5000, 600
 MAX_KEYWORDS = 20
 TONES = ("informative", "friendly", "formal", "persuasive", "playful", "technical")
-LANGUAGES = (
-    ("en", "English"), ("fr", "French"), ("de", "German"), ("es", "Spanish"), ("it", "Italian"),
-    ("pt", "Portuguese"), ("nl", "Dutch"), ("pl", "Polish"), ("sv", "Swedish"), ("ja", "Japanese"),
-)
+LANGUAGES = CONTENT_LANGUAGES
 
 service = UnifiedAIService()
 
@@ -62,9 +61,10 @@ class ContentForm(forms.Form):
 
 
 def keywords_split(text: str) -> list[str]:
-    """Comma separated keywords, trimmed, without blanks or repeats (first spelling wins)."""
+    """Comma separated keywords (the Latin or the Arabic-script comma), trimmed, without
+    blanks or repeats (first spelling wins)."""
     seen: dict[str, str] = {}
-    for part in (text or "").split(","):
+    for part in re.split("[,\u060c]", text or ""):
         keyword = " ".join(part.split())
         if keyword and keyword.lower() not in seen:
             seen[keyword.lower()] = keyword
@@ -123,3 +123,22 @@ async def content_stream_view(request: HttpRequest) -> HttpResponse:
         model_id=model_id,
     )
     return sse_response(sse_stream(source, _finisher(values["keywords"])))
+
+
+@console_view
+def content_render_view(request: HttpRequest) -> HttpResponse:
+    """A stopped article's Markdown, rendered as a finished one is (the same parse, the same
+    sanitizer), so Stop leaves a formatted partial article that can be copied and downloaded."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        data = payload_read(request)
+    except ValueError as err:
+        return invalid(str(err))
+    markdown = data.get("markdown")
+    if not isinstance(markdown, str) or not markdown.strip():
+        return invalid("There is no article text to show.", field="markdown")
+    if len(markdown) > MAX_RENDERED_CHARS:
+        return invalid(f"The article is longer than {MAX_RENDERED_CHARS:,} characters, the most the playground shows.", field="markdown")
+    keywords = keywords_split(data.get("keywords") if isinstance(data.get("keywords"), str) else "")
+    return JsonResponse(_finisher(keywords[:MAX_KEYWORDS])(markdown))

@@ -37,8 +37,10 @@
     var wrapper = document.createElement("div");
     wrapper.className = "ai-bubble ai-bubble--" + role;
     wrapper.dataset.testid = "bubble-" + role;
+    wrapper.dir = "auto";
     var body = document.createElement("div");
     body.className = "ai-bubble__body";
+    body.dir = "auto"; // Persian or Arabic runs right to left
     body.textContent = text || "";
     var meta = document.createElement("div");
     meta.className = "ai-bubble__meta ai-muted";
@@ -83,6 +85,7 @@
       } else if (name === "done") {
         finished = true;
         answer.body.innerHTML = data.html; // sanitized by the server (markdown-it + nh3)
+        sse.directionAuto(answer.body);
         answer.meta.textContent = sse.metricsText(data);
         remember(started, message, text);
         if (box.value === message) box.value = ""; // only a sent message is cleared

@@ -1,6 +1,7 @@
 // Content playground: stream the article as plain text into the preview, then show the
 // server's sanitized HTML with its title and meta description, and offer the Markdown for
-// copy and download. Only the server's sanitized HTML is ever put into innerHTML.
+// copy and download. A stopped article is rendered by the server too and offered the same
+// way. Only the server's sanitized HTML is ever put into innerHTML.
 (function () {
   "use strict";
 
@@ -40,6 +41,32 @@
     return node;
   }
 
+  function showArticle(data) {
+    var body = element("div", "ai-article__body");
+    body.innerHTML = data.html; // sanitized by the server (markdown-it + nh3)
+    sse.directionAuto(body);
+    var title = element("h1", "ai-article__title", data.title);
+    var meta = element("p", "ai-article__meta ai-muted", data.meta_description ? "Meta description: " + data.meta_description : "");
+    title.dir = meta.dir = "auto";
+    preview.replaceChildren(title, meta, body);
+    article = { title: data.title || "article", markdown: data.markdown || "" };
+    copy.disabled = download.disabled = !article.markdown;
+  }
+
+  // Stop: the stream is closed, so the server renders what arrived (the same parse and the same
+  // sanitizer as a finished article); the partial article stays formatted, copyable and
+  // downloadable. If that fails the raw text stays on screen and is still offered.
+  async function keepStopped(text, keywords) {
+    article = { title: "article", markdown: text };
+    copy.disabled = download.disabled = false;
+    status.textContent = "Stopped: the article is incomplete.";
+    try {
+      var data = await sse.postJSON(form.dataset.renderUrl, { markdown: text, keywords: keywords || "" });
+      showArticle(data);
+      preview.append(element("p", "ai-article__stopped ai-muted", "Stopped before the end: this is the part written so far."));
+    } catch (ignored) { /* the plain streamed text is already on screen */ }
+  }
+
   async function generate() {
     var values = sse.formValues(form);
     if (!(values.topic || "").trim()) {
@@ -48,31 +75,34 @@
       return;
     }
     showError("");
-    metrics.textContent = "";
-    article = null;
-    copy.disabled = download.disabled = true;
+    // The last article stays on screen (and copyable) until the new one starts arriving: a
+    // refused request (a validation error) must not wipe it.
     var streaming = element("div", "ai-article__stream");
+    streaming.dir = "auto";
     var streamed = document.createTextNode("");
     streaming.append(streamed);
-    preview.replaceChildren(streaming);
+    var started = false;
     var finished = false;
     controller = new AbortController();
     busy(true);
 
+    function start() {
+      if (started) return;
+      started = true;
+      metrics.textContent = "";
+      article = null;
+      copy.disabled = download.disabled = true;
+      preview.replaceChildren(streaming);
+    }
+
     function onEvent(name, data) {
       if (name === "token") {
+        start();
         streamed.appendData(data.text);
       } else if (name === "done") {
+        start();
         finished = true;
-        var body = element("div", "ai-article__body");
-        body.innerHTML = data.html; // sanitized by the server (markdown-it + nh3)
-        preview.replaceChildren(
-          element("h1", "ai-article__title", data.title),
-          element("p", "ai-article__meta ai-muted", data.meta_description ? "Meta description: " + data.meta_description : ""),
-          body
-        );
-        article = { title: data.title || "article", markdown: data.markdown || "" };
-        copy.disabled = download.disabled = !article.markdown;
+        showArticle(data);
         metrics.textContent = sse.metricsText(data);
         status.textContent = "Done.";
         updateQuota(data.remaining_quota);
@@ -80,7 +110,6 @@
         finished = true;
         showError(data.message);
         status.textContent = "";
-        if (!streamed.data) preview.replaceChildren();
         if (data.field) {
           var field = form.elements.namedItem(data.field);
           if (field && field.focus) field.focus();
@@ -88,15 +117,24 @@
       }
     }
 
+    var stopped = false;
     try {
       await sse.stream(form.action, values, controller.signal, onEvent);
       if (!finished) onEvent("error", { message: "The article was cut off. Try again." });
     } catch (err) {
-      if (err && err.name === "AbortError") status.textContent = "Stopped.";
+      if (err && err.name === "AbortError") stopped = true;
       else onEvent("error", { message: "The connection failed. Check your network and try again." });
     } finally {
       controller = null;
       busy(false);
+    }
+    if (stopped) {
+      if (streamed.data) await keepStopped(streamed.data, values.keywords);
+      else status.textContent = "Stopped.";
+    } else if (started && !article && streamed.data) {
+      // An error or a cut after some text: what arrived stays on screen and is still offered.
+      article = { title: "article", markdown: streamed.data };
+      copy.disabled = download.disabled = false;
     }
   }
 

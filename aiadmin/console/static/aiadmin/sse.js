@@ -83,6 +83,27 @@
     }
   }
 
+  // A JSON POST (same CSRF token as the streams); resolves to the parsed answer, rejects with
+  // an Error whose message is the server's sentence when it refused.
+  async function postJSON(url, payload) {
+    var response = await fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify(payload),
+    });
+    if (!response.ok) throw new Error((await refusal(response)).message);
+    return response.json();
+  }
+
+  // Right-to-left text (Persian, Arabic, Hebrew) runs right to left: each block of rendered
+  // Markdown takes its direction from its own first strong letter, as dir="auto" does.
+  var BLOCKS = "p, h1, h2, h3, h4, h5, h6, li, blockquote, td, th, pre, dd, dt";
+  function directionAuto(root) {
+    root.setAttribute("dir", "auto");
+    root.querySelectorAll(BLOCKS).forEach(function (node) { node.setAttribute("dir", "auto"); });
+  }
+
   function metricsText(data) {
     var parts = [];
     if (data.model) parts.push(data.model);
@@ -111,5 +132,8 @@
     return values;
   }
 
-  window.aiadminSSE = { stream: stream, metricsText: metricsText, quotaText: quotaText, formValues: formValues };
+  window.aiadminSSE = {
+    stream: stream, postJSON: postJSON, directionAuto: directionAuto,
+    metricsText: metricsText, quotaText: quotaText, formValues: formValues,
+  };
 })();
