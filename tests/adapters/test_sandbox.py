@@ -289,3 +289,79 @@ async def test_transcribes_other_audio_by_size_and_type(adapter: SandboxAdapter)
 async def test_empty_audio_is_a_clear_error(adapter: SandboxAdapter) -> None:
     with pytest.raises(BadRequestError, match="empty"):
         await adapter.speech_to_text(TranscriptionRequest(model="sandbox-voice", audio=b"", filename="a.wav"))
+
+
+# --------------------------------------------------------------------------- honest output
+
+
+def test_the_sandbox_declares_that_it_speaks_wav_only() -> None:
+    assert SandboxAdapter.speech_formats == ("wav",)
+
+
+def _glyph(font, char: str) -> bytes:
+    mask = font.getmask(char)
+    return bytes(mask.size) + bytes(mask)
+
+
+@pytest.mark.parametrize("text", ["سلام دنیا", "مرحبا بالعالم", "Привет", "שלום"])
+def test_caption_font_draws_persian_arabic_cyrillic_and_hebrew_not_boxes(text: str) -> None:
+    """Each letter gets its own glyph, none the font's "missing glyph" box (what Pillow's
+    built-in Latin-only font draws for all of them)."""
+    from aiadmin.adapters.sandbox import caption_font
+
+    font = caption_font(24)
+    missing = _glyph(font, "\ue000")  # a private-use code point: no font draws it
+    letters = {char for char in text if not char.isspace()}
+    assert all(_glyph(font, char) != missing for char in letters), getattr(font, "path", "built-in font")
+
+
+def test_persian_caption_is_shaped_joined_letters_not_isolated_ones() -> None:
+    from PIL import features
+
+    from aiadmin.adapters.sandbox import caption_font
+
+    if not features.check("raqm"):
+        pytest.skip("this Pillow has no raqm: Arabic-script letters are drawn unjoined (the README says so)")
+    font = caption_font(24)
+    # Joined (contextual) forms make the word narrower than its letters set one by one.
+    word = "سلام"
+    assert font.getlength(word) < sum(font.getlength(char) for char in word)
+
+
+def test_cjk_prompts_are_drawn_with_a_cjk_font_or_the_image_says_none_is_installed(monkeypatch) -> None:
+    from aiadmin.adapters import sandbox
+
+    captions: list[str] = []
+    monkeypatch.setattr(sandbox, "_wrap", lambda draw, text, font, width: captions.append(text) or [text])
+    monkeypatch.setattr(sandbox, "CJK_FONTS", ("/nonexistent/cjk.ttc",))
+    sandbox.caption_font.cache_clear()
+    try:
+        sandbox.render_image("黄昏时的灯塔", (128, 128))
+        sandbox.render_image("A lighthouse", (128, 128))
+    finally:
+        sandbox.caption_font.cache_clear()
+    assert captions == [f"黄昏时的灯塔 {sandbox.NO_CJK_FONT_NOTE}", "A lighthouse"]
+
+
+async def test_a_persian_message_is_answered_in_persian_and_an_arabic_one_in_arabic(adapter: SandboxAdapter) -> None:
+    from aiadmin.adapters.sandbox import script_language
+
+    persian = "".join(c.text for c in await collect(adapter, chat_request("سلام، حال شما چطور است؟")) if isinstance(c, ChatChunk))
+    arabic = "".join(c.text for c in await collect(adapter, chat_request("مرحبا كيف حالك")) if isinstance(c, ChatChunk))
+    assert persian.startswith(("این پاسخ سندباکس", "پاسخ سندباکس")) and "سلام، حال شما" in persian
+    assert script_language(persian) == "fa"
+    assert arabic.split()[0] in ("هذا", "ردّ") and script_language(arabic) == "ar"
+
+
+@pytest.mark.parametrize(("language", "expected"), [("fa (Persian)", "fa"), ("Arabic", "ar"), ("ar", "ar"), ("fr (French)", "en"), ("", "en")])
+async def test_an_article_asked_for_in_persian_or_arabic_is_written_in_it(adapter: SandboxAdapter, language: str, expected: str) -> None:
+    from aiadmin.adapters.sandbox import script_language
+    from aiadmin.unified.content import article_parse
+
+    prompt = f"Topic: Lighthouses\nWord count: 300\nTone: friendly\nKeywords: keepers, lamps\nLanguage: {language}"
+    chunks = await collect(adapter, content_request(prompt))
+    text = "".join(c.text for c in chunks if isinstance(c, ChatChunk))
+    article = article_parse(text)
+    assert article.title.startswith("Lighthouses") and article.meta_description
+    body_without_keywords = article.body.replace("Lighthouses", "").replace("keepers", "").replace("lamps", "")
+    assert script_language(body_without_keywords) == expected

@@ -145,3 +145,39 @@ def test_a_post_without_csrf_token_is_refused(staff_user, sandbox):
     response = client.post(STREAM, data=json.dumps({"topic": "Tea"}), content_type="application/json")
     assert response.status_code == 403
     assert not AIRequestLog.objects.exists()
+
+
+RENDER = reverse("aiadmin_console:content_render")
+
+
+def test_a_stopped_article_is_rendered_as_a_finished_one_sanitized(staff_client):
+    partial = "# Lighthouses\nMeta description: Old lights.\n\n## Keepers\n\nThe keepers <img src=x onerror=alert(1)> kept the lam"
+    response = staff_client.post(RENDER, json.dumps({"markdown": partial, "keywords": "keepers، lamps"}), content_type="application/json")
+    assert response.status_code == 200
+    data = response.json()
+    assert (data["title"], data["meta_description"]) == ("Lighthouses", "Old lights.")
+    assert "<h2>Keepers</h2>" in data["html"] and "<img" not in data["html"]
+    assert data["markdown"].startswith("# Lighthouses") and data["markdown"].endswith("kept the lam")
+
+
+def test_rendering_refuses_nothing_to_render_and_gets(staff_client):
+    empty = staff_client.post(RENDER, json.dumps({"markdown": "  "}), content_type="application/json")
+    assert empty.status_code == 400 and empty.json()["error"] == "There is no article text to show."
+    assert staff_client.post(RENDER, "[1]", content_type="application/json").status_code == 400
+    assert staff_client.get(RENDER).status_code == 405
+    anonymous = Client().post(RENDER, json.dumps({"markdown": "# x"}), content_type="application/json")
+    assert anonymous.status_code == 302
+
+
+def test_the_page_offers_persian_and_arabic_and_marks_text_fields_dir_auto(staff_client, sandbox):
+    html = staff_client.get(PAGE).content.decode()
+    assert '<option value="fa">Persian</option>' in html and '<option value="ar">Arabic</option>' in html
+    for testid in ("content-topic", "content-keywords", "content-preview"):
+        tag = html[html.rindex("<", 0, html.index(f'data-testid="{testid}"')) : html.index(f'data-testid="{testid}"')]
+        assert 'dir="auto"' in tag, testid
+
+
+def test_keywords_split_on_the_arabic_script_comma_too():
+    from aiadmin.console.views.content import keywords_split
+
+    assert keywords_split("نگهبان، چراغ, lamps") == ["نگهبان", "چراغ", "lamps"]
