@@ -55,6 +55,7 @@ class PlaygroundForm(forms.Form):
     model = forms.ChoiceField(label="Model", widget=_select())
 
     def __init__(self, *args, models: Sequence[AvailableModel] = (), **kwargs) -> None:
+        kwargs.setdefault("label_suffix", "")  # "Model", as chat and content write their labels
         super().__init__(*args, **kwargs)
         self.fields["model"].choices = model_choices(models)
         self.usable_models = [model for model in models if choice_usable(model)[0]]

@@ -347,3 +347,244 @@ def test_playground_page_has_no_csp_violation(page, console_server, path):
     page.wait_for_load_state("networkidle")
     assert page.evaluate("window.__csp") == []
     assert csp_violations(page) == []
+
+
+# --------------------------------------------------------------------------- issue 10: playgrounds
+# Items 10 to 13 and the audio file pick of item 14, on the built-in Sandbox (no key, no
+# network): it streams 20 ms per word, so a long article can be stopped half way.
+
+PERSIAN_MESSAGE = "سلام، فانوس دریایی برای چیست؟"
+DIRECTION = "el => getComputedStyle(el).direction"
+
+
+def pick_sandbox(select) -> str:
+    option = select.locator("option[value^='sandbox::']:not([disabled])").first
+    value = option.get_attribute("value")
+    select.select_option(value)
+    return value
+
+
+def write_article(page: Page, base_url: str, *, topic: str, words: int, language: str = "en") -> None:
+    page.goto(f"{base_url}{CONSOLE}/playground/content/")
+    pick_sandbox(page.get_by_test_id("content-model"))
+    page.get_by_test_id("content-topic").fill(topic)
+    page.get_by_test_id("content-words").fill(str(words))
+    page.get_by_test_id("content-language").select_option(language)
+    page.get_by_test_id("content-send").click()
+
+
+def usage_figures(page: Page, base_url: str) -> tuple[int, int, int]:
+    page.goto(f"{base_url}{CONSOLE}/usage/")
+    return tuple(int(page.get_by_test_id(name).inner_text()) for name in ("total-requests", "total-errors", "total-cancelled"))
+
+
+def test_content_stop_keeps_the_partial_article_rendered_copyable_downloadable_and_counts_as_stopped(page, console_server, tmp_path):
+    login(page, console_server, "admin")
+    before = usage_figures(page, console_server)
+    write_article(page, console_server, topic="Lighthouses of the Atlantic coast", words=3000)
+    preview = page.get_by_test_id("content-preview")
+    stream = preview.locator(".ai-article__stream")
+    expect(stream).to_contain_text("## ", timeout=20_000)  # the first section has started
+    page.get_by_test_id("content-stop").click()
+
+    # Rendered (not raw Markdown): a title, a meta description, a formatted section heading.
+    expect(page.get_by_test_id("content-status")).to_have_text("Stopped: the article is incomplete.")
+    expect(preview.locator("h1.ai-article__title")).to_contain_text("Lighthouses of the Atlantic coast")
+    expect(preview.locator(".ai-article__meta")).to_contain_text("Meta description: ")
+    expect(preview.locator(".ai-article__body h2").first).to_be_visible()
+    expect(preview.locator(".ai-article__stopped")).to_contain_text("Stopped before the end")
+    expect(preview).not_to_contain_text("## ")
+    shown = preview.locator(".ai-article__body").inner_text()
+    page.wait_for_timeout(500)  # 25 more words would have arrived by now
+    assert preview.locator(".ai-article__body").inner_text() == shown
+
+    expect(page.get_by_test_id("content-copy")).to_be_enabled()
+    with page.expect_download() as info:
+        page.get_by_test_id("content-download").click()
+    saved = tmp_path / info.value.suggested_filename
+    info.value.save_as(saved)
+    assert saved.name.startswith("lighthouses-of-the-atlantic-coast") and saved.suffix == ".md"
+    text = saved.read_text(encoding="utf-8")
+    assert text.startswith("# Lighthouses of the Atlantic coast") and "\n## " in text
+    assert len(text.split()) < 3000
+    expect(page.get_by_test_id("content-error")).to_be_hidden()
+
+    # The stop is in the ledger as "cancelled": the usage page counts it apart from errors.
+    deadline = time.monotonic() + 10
+    while (after := usage_figures(page, console_server))[2] == before[2] and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    assert after[2] == before[2] + 1, (before, after)
+    assert after[1] == before[1]  # not an error
+    expect(page.get_by_test_id("usage-providers").locator("tr[data-key=sandbox] [data-testid=cancelled]")).not_to_have_text("0")
+    assert not page.console_errors
+
+
+def test_a_refused_article_request_keeps_the_last_article_on_screen(page, console_server):
+    login(page, console_server, "admin")
+    write_article(page, console_server, topic="Harbour lights", words=100)
+    expect(page.get_by_test_id("content-status")).to_have_text("Done.", timeout=20_000)
+    preview = page.get_by_test_id("content-preview")
+    article = preview.inner_text()
+    assert "Harbour" in article
+
+    page.get_by_test_id("content-words").fill("10")  # below the 50-word minimum: the server refuses
+    page.get_by_test_id("content-send").click()
+    expect(page.get_by_test_id("content-error")).to_contain_text("word count must be a whole number between 50 and 5000")
+    expect(preview.locator("h1.ai-article__title")).to_contain_text("Harbour lights")
+    assert preview.inner_text() == article
+    expect(page.get_by_test_id("content-copy")).to_be_enabled()
+    expect(page.get_by_test_id("content-download")).to_be_enabled()
+
+
+def test_persian_chat_runs_right_to_left(page, console_server):
+    login(page, console_server, "admin")
+    page.goto(f"{console_server}{CONSOLE}/playground/chat/")
+    pick_sandbox(page.get_by_test_id("chat-model"))
+    box = page.get_by_test_id("chat-message")
+    box.fill(PERSIAN_MESSAGE)
+    assert box.evaluate(DIRECTION) == "rtl"
+    page.get_by_test_id("chat-send").click()
+
+    user = page.get_by_test_id("bubble-user").locator(".ai-bubble__body")
+    answer = page.get_by_test_id("bubble-assistant")
+    expect(answer.locator(".ai-bubble__meta")).to_contain_text("latency", timeout=20_000)
+    expect(user).to_have_text(PERSIAN_MESSAGE)
+    assert user.evaluate(DIRECTION) == "rtl"
+    body = answer.locator(".ai-bubble__body")
+    expect(body).to_contain_text("سندباکس")
+    assert body.evaluate(DIRECTION) == "rtl"
+    assert body.locator("p").first.evaluate(DIRECTION) == "rtl"
+    # An English message next to it stays left to right.
+    box.fill("And in English?")
+    page.get_by_test_id("chat-send").click()
+    expect(page.get_by_test_id("bubble-assistant").nth(1).locator(".ai-bubble__meta")).to_contain_text("latency", timeout=20_000)
+    assert page.get_by_test_id("bubble-user").nth(1).locator(".ai-bubble__body").evaluate(DIRECTION) == "ltr"
+    assert page.get_by_test_id("bubble-assistant").nth(1).locator(".ai-bubble__body").evaluate(DIRECTION) == "ltr"
+
+
+def test_a_persian_article_runs_right_to_left(page, console_server):
+    login(page, console_server, "admin")
+    page.goto(f"{console_server}{CONSOLE}/playground/content/")
+    language = page.get_by_test_id("content-language")
+    expect(language.locator("option[value=fa]")).to_have_text("Persian")
+    expect(language.locator("option[value=ar]")).to_have_text("Arabic")
+    write_article(page, console_server, topic="فانوس‌های دریایی", words=200, language="fa")
+    assert page.get_by_test_id("content-topic").evaluate(DIRECTION) == "rtl"
+
+    expect(page.get_by_test_id("content-status")).to_have_text("Done.", timeout=30_000)
+    preview = page.get_by_test_id("content-preview")
+    title = preview.locator("h1.ai-article__title")
+    expect(title).to_contain_text("فانوس‌های دریایی")
+    assert preview.evaluate(DIRECTION) == "rtl"
+    assert title.evaluate(DIRECTION) == "rtl"
+    assert preview.locator(".ai-article__meta").evaluate(DIRECTION) == "rtl"
+    paragraphs = preview.locator(".ai-article__body p")
+    assert paragraphs.count() > 0
+    assert set(paragraphs.evaluate_all("ps => ps.map(p => getComputedStyle(p).direction)")) == {"rtl"}
+    assert preview.locator(".ai-article__body h2").first.evaluate(DIRECTION) == "rtl"
+
+
+FIELD_STYLE = """() => {
+  const form = document.querySelector("[data-testid$='-playground'] form");
+  const fields = [...form.querySelectorAll(".ai-field")];
+  const controls = [...form.querySelectorAll("input:not([type=hidden]):not([disabled]), select, textarea")];
+  const label = getComputedStyle(fields[0].querySelector("label"));
+  const control = getComputedStyle(fields[0].querySelector(".ai-input"));
+  return {
+    outside: controls.filter(c => !c.closest(".ai-field")).map(c => c.name),
+    unstyled: controls.filter(c => !c.classList.contains("ai-input")).map(c => c.name),
+    label: [label.fontSize, label.fontWeight],
+    labelText: fields[0].querySelector("label").textContent.trim(),
+    control: [control.fontSize, control.borderTopWidth, control.borderRadius, control.paddingLeft],
+    gap: getComputedStyle(fields[0]).rowGap,
+    width: Math.round(fields[0].getBoundingClientRect().width),
+  };
+}"""
+
+
+def test_the_four_playgrounds_share_one_form_style(page, console_server):
+    login(page, console_server, "admin")
+    styles = {}
+    for name in ("chat", "content", "image", "audio"):
+        page.goto(f"{console_server}{CONSOLE}/playground/{name}/")
+        styles[name] = page.evaluate(FIELD_STYLE)
+        assert styles[name]["outside"] == [] and styles[name]["unstyled"] == [], (name, styles[name])
+    for key in ("label", "control", "gap"):
+        assert len({str(style[key]) for style in styles.values()}) == 1, {name: style[key] for name, style in styles.items()}
+    # Chat, content and image keep their settings in the same column width.
+    assert len({styles[name]["width"] for name in ("chat", "content", "image")}) == 1, styles
+    assert {style["labelText"] for style in styles.values()} == {"Model"}  # the same words, no colon here and there
+
+
+def test_the_audio_form_offers_the_sandbox_only_the_wav_it_produces(page, console_server):
+    login(page, console_server, "admin")
+    use_model(page, console_server, "audio", "tts-1")
+    page.goto(f"{console_server}{CONSOLE}/playground/audio/")
+    panel = page.get_by_test_id("speech-panel")
+    formats = panel.locator("select[name=tts-format]")
+    offered = "select => [...select.options].filter(o => !o.disabled).map(o => o.value)"
+
+    pick_sandbox(panel.locator("select[name=tts-model]"))
+    assert formats.evaluate(offered) == ["wav"]
+    expect(formats).to_have_value("wav")
+    panel.locator("select[name=tts-model]").select_option("fake::tts-1")
+    assert formats.evaluate(offered) == ["mp3", "wav", "opus", "aac", "flac"]
+    formats.select_option("mp3")
+    pick_sandbox(panel.locator("select[name=tts-model]"))
+    expect(formats).to_have_value("wav")  # mp3 is not offered for the sandbox
+
+    panel.locator("textarea[name=tts-text]").fill("Honest formats.")
+    page.get_by_test_id("speech-submit").click()
+    expect(page.get_by_test_id("speech-player")).to_be_visible(timeout=20_000)
+    facts = page.get_by_test_id("speech-result").inner_text()
+    assert "audio/wav" in facts
+    # Swapped in by HTMX, the new form is narrowed too.
+    assert page.get_by_test_id("speech-panel").locator("select[name=tts-format]").evaluate(offered) == ["wav"]
+
+
+def test_sandbox_latency_figures_are_measured_never_zero(page, console_server):
+    login(page, console_server, "admin")
+    page.goto(f"{console_server}{CONSOLE}/playground/chat/")
+    pick_sandbox(page.get_by_test_id("chat-model"))
+    page.get_by_test_id("chat-message").fill("How fast are you?")
+    page.get_by_test_id("chat-send").click()
+    meta = page.get_by_test_id("bubble-assistant").locator(".ai-bubble__meta")
+    expect(meta).to_contain_text("latency", timeout=20_000)
+    figures = [int(n) for n in re.findall(r"(?:latency|first token) (\d+) ms", meta.inner_text())]
+    assert len(figures) == 2 and min(figures) >= 1, meta.inner_text()
+
+    page.goto(f"{console_server}{CONSOLE}/playground/image/")
+    form = page.get_by_test_id("image-playground").locator("form")
+    pick_sandbox(form.locator("select[name=model]"))
+    form.locator("textarea[name=prompt]").fill("فانوس دریایی در غروب")  # drawn with a font that has the letters
+    form.locator("select[name=size]").select_option("256x256")
+    page.get_by_test_id("image-submit").click()
+    facts = page.get_by_test_id("image-facts")
+    expect(facts).to_contain_text("Sandbox", timeout=20_000)
+    latency = int(re.search(r"in (\d+) ms", facts.inner_text()).group(1))
+    assert latency >= 1
+    prompt = page.get_by_test_id("image-gallery").locator("figure.ai-tile--fresh .ai-tile__prompt")
+    assert prompt.evaluate(DIRECTION) == "rtl"
+
+
+def test_picking_a_file_to_transcribe_raises_no_javascript_error(page, console_server, tmp_path):
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    login(page, console_server, "admin")
+    page.goto(f"{console_server}{CONSOLE}/playground/audio/")
+    page.wait_for_load_state("load")  # Unfold's app.js hooks file inputs on window load
+    panel = page.get_by_test_id("transcription-panel")
+    pick_sandbox(panel.locator("select[name=stt-model]"))
+    panel.locator("input[type=file]").set_input_files(str(write_wav(tmp_path / "pick.wav")))
+    page.wait_for_timeout(200)
+    assert errors == []
+    # Unfold's handler ran: it wrote the file name where it looks for it.
+    expect(panel.locator(".ai-file__name")).to_have_attribute("value", "pick.wav")
+
+    # And again after the panel is swapped in by HTMX (app.js hooks new inputs too).
+    page.get_by_test_id("transcription-submit").click()
+    expect(page.get_by_test_id("transcript")).to_contain_text("Sandbox transcript", timeout=20_000)
+    page.get_by_test_id("transcription-panel").locator("input[type=file]").set_input_files(str(write_wav(tmp_path / "again.wav")))
+    page.wait_for_timeout(200)
+    assert errors == []
+    assert not page.console_errors

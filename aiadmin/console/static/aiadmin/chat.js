@@ -37,7 +37,6 @@
     var wrapper = document.createElement("div");
     wrapper.className = "ai-bubble ai-bubble--" + role;
     wrapper.dataset.testid = "bubble-" + role;
-    wrapper.dir = "auto";
     var body = document.createElement("div");
     body.className = "ai-bubble__body";
     body.dir = "auto"; // Persian or Arabic runs right to left

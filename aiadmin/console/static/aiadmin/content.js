@@ -46,9 +46,16 @@
     body.innerHTML = data.html; // sanitized by the server (markdown-it + nh3)
     sse.directionAuto(body);
     var title = element("h1", "ai-article__title", data.title);
-    var meta = element("p", "ai-article__meta ai-muted", data.meta_description ? "Meta description: " + data.meta_description : "");
-    title.dir = meta.dir = "auto";
+    // The meta line follows the article's direction; its value is isolated with its own.
+    var meta = element("p", "ai-article__meta ai-muted");
+    if (data.meta_description) {
+      var value = element("span", "", data.meta_description);
+      value.dir = "auto";
+      meta.append("Meta description: ", value);
+    }
+    title.dir = "auto";
     preview.replaceChildren(title, meta, body);
+    preview.dir = sse.textDirection(data.markdown || data.title); // the article's own direction
     article = { title: data.title || "article", markdown: data.markdown || "" };
     copy.disabled = download.disabled = !article.markdown;
   }
@@ -92,6 +99,7 @@
       metrics.textContent = "";
       article = null;
       copy.disabled = download.disabled = true;
+      preview.dir = "auto";
       preview.replaceChildren(streaming);
     }
 

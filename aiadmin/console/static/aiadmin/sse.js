@@ -96,12 +96,21 @@
     return response.json();
   }
 
-  // Right-to-left text (Persian, Arabic, Hebrew) runs right to left: each block of rendered
-  // Markdown takes its direction from its own first strong letter, as dir="auto" does.
-  var BLOCKS = "p, h1, h2, h3, h4, h5, h6, li, blockquote, td, th, pre, dd, dt";
+  // Right-to-left text (Persian, Arabic, Hebrew) runs right to left. Each leaf block of
+  // rendered Markdown gets dir="auto" (its own first strong letter decides). A container cannot:
+  // dir="auto" skips descendants that carry a dir, so it would always resolve to ltr; it gets
+  // the direction of its text's first strong letter, the rule dir="auto" applies.
+  var LEAVES = "p, h1, h2, h3, h4, h5, h6, li, td, th, pre, dd, dt";
+  var CONTAINERS = "ul, ol, blockquote, table";
+  var FIRST_STRONG = /[A-Za-z\u00C0-\u024F\u0370-\u03FF\u0400-\u04FF]|[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFC]/;
+  function textDirection(text) {
+    var match = FIRST_STRONG.exec(text || "");
+    return match && match[0] >= "\u0590" ? "rtl" : "ltr";
+  }
   function directionAuto(root) {
-    root.setAttribute("dir", "auto");
-    root.querySelectorAll(BLOCKS).forEach(function (node) { node.setAttribute("dir", "auto"); });
+    root.querySelectorAll(LEAVES).forEach(function (node) { node.setAttribute("dir", "auto"); });
+    root.querySelectorAll(CONTAINERS).forEach(function (node) { node.dir = textDirection(node.textContent); });
+    root.dir = textDirection(root.textContent);
   }
 
   function metricsText(data) {
@@ -133,7 +142,7 @@
   }
 
   window.aiadminSSE = {
-    stream: stream, postJSON: postJSON, directionAuto: directionAuto,
+    stream: stream, postJSON: postJSON, directionAuto: directionAuto, textDirection: textDirection,
     metricsText: metricsText, quotaText: quotaText, formValues: formValues,
   };
 })();
