@@ -153,10 +153,14 @@ ADMIN_STATUS = {
     ("adminproviderlimit", "add"): STAFF_403,
     ("airequestlog", "add"): both(403),  # the ledger is written by the service only
 }
-# Another admin's rows: staff get a 403, not the row and not "missing".
+# Another admin's rows: staff get a 403, not the row and not "missing"; and the admin pages
+# beyond each model's changelist, add and change form.
 ADMIN_EXTRA = [
     Visit("adminprovidersettings-change-other", "admin:aiadmin_providers_adminprovidersettings_change", args=("{admin_settings}",), status=STAFF_403),
     Visit("airequestlog-change-other", "admin:aiadmin_providers_airequestlog_change", args=("{admin_log}",), status=STAFF_403),
+    # Django's own history and delete pages, once (every model shares their templates).
+    Visit("aiprovider-history", "admin:aiadmin_providers_aiprovider_history", args=("{provider}",)),
+    Visit("aiprovider-delete", "admin:aiadmin_providers_aiprovider_delete", args=("{provider}",), status=STAFF_403),
     Visit("admin-index", "admin:index"),
     Visit("admin-app-aiadmin-providers", "admin:app_list", args=("aiadmin_providers",)),
 ]
@@ -187,6 +191,23 @@ def admin_models() -> list[tuple[str, str]]:
         (model._meta.app_label, model._meta.model_name)
         for model in admin.site._registry
         if model.__module__.startswith("aiadmin.")
+    )
+
+
+STOCK_ADMIN_VIEWS = ("changelist", "add", "change", "history", "delete")
+
+
+def admin_custom_routes() -> list[str]:
+    """Named URLs an aiadmin ModelAdmin adds to Django's stock ones (``get_urls``): each needs
+    its own entry in ADMIN_EXTRA."""
+    from django.contrib import admin
+
+    return sorted(
+        f"admin:{pattern.name}"
+        for model, model_admin in admin.site._registry.items()
+        if model.__module__.startswith("aiadmin.")
+        for pattern in model_admin.get_urls()
+        if pattern.name and not pattern.name.endswith(tuple(f"_{view}" for view in STOCK_ADMIN_VIEWS))
     )
 
 
@@ -255,16 +276,19 @@ def seeded(console_server, tmp_path_factory) -> dict[str, int]:
 
 
 def test_every_console_url_is_in_the_crawl():
-    """A console URL pattern without an entry in CONSOLE, or an aiadmin admin model without a
-    row in CHANGE_ROWS, fails here: the crawl must not silently skip a page."""
+    """A console URL pattern without an entry in CONSOLE, an aiadmin admin model without a row
+    in CHANGE_ROWS, or a ModelAdmin's own URL without an entry in ADMIN_EXTRA fails here: the
+    crawl must not silently skip a page."""
     routes = console_routes()
     assert routes, "no aiadmin_console URL patterns found"
     missing = sorted(set(routes) - set(CONSOLE))
     stale = sorted(set(CONSOLE) - set(routes))
     without_row = [model for _, model in admin_models() if model not in CHANGE_ROWS]
-    assert not (missing or stale or without_row), (
+    custom = [route for route in admin_custom_routes() if route not in {visit.route for visit in ADMIN_EXTRA}]
+    assert not (missing or stale or without_row or custom), (
         f"console URL names without a crawl entry: {missing}; crawl entries for no URL: {stale}; "
-        f"admin models without a change-form row in CHANGE_ROWS: {without_row}"
+        f"admin models without a change-form row in CHANGE_ROWS: {without_row}; "
+        f"admin URLs of aiadmin's ModelAdmins without an entry in ADMIN_EXTRA: {custom}"
     )
 
 
