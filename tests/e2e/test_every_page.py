@@ -3,10 +3,11 @@ JavaScript error, no console error, no 5xx (page or sub-request), and the status
 should get (a page staff may not open answers 403, and that page is checked for errors too).
 
 The crawl is built from the URLconf: every pattern of the ``aiadmin_console`` namespace and the
-changelist, add and change pages of every aiadmin model registered with the admin site. A
-pattern needs an entry in ``CONSOLE`` (its arguments and expected statuses), and a model a
-row to open in ``CHANGE_ROWS``; ``test_every_console_url_is_in_the_crawl`` fails otherwise,
-so a new page cannot be left out.
+changelist, add and change pages of every aiadmin model registered with the admin site, plus
+``ADMIN_EXTRA``. A pattern needs an entry in ``CONSOLE`` (its arguments and expected statuses),
+a model a row to open in ``CHANGE_ROWS`` and a ModelAdmin's own URL an ``ADMIN_EXTRA`` entry;
+``test_every_console_url_is_in_the_crawl`` fails otherwise, so a new page cannot be left out.
+POST-only endpoints are checked over HTTP with the same session (a GET is a 405, never 5xx).
 
 The crawl also saves a screenshot of each page at 1440x900 and 390x844 into
 ``test-artifacts/screenshots/<viewport>/<user>-<page>.png`` (``AIADMIN_SCREENSHOTS=0`` skips
