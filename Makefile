@@ -1,11 +1,15 @@
 # The single entry point. `make run` starts the console, `make test` runs the suite.
-.PHONY: run test setup bench bench-console bench-streams check-deploy clean
+.PHONY: run test setup bench bench-console bench-streams check-deploy clean screenshots
 
 run:
 	@bash scripts/run.sh
 
 test:
 	@bash scripts/test.sh $(PYTEST_ARGS)
+
+# Retake every console page's screenshot (test-artifacts/screenshots/) and the README's three.
+screenshots:
+	@bash scripts/screenshots.sh
 
 setup:
 	@bash scripts/bootstrap.sh test

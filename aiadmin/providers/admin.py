@@ -373,7 +373,10 @@ class AdminProviderLimitAdmin(AdminUserSearchMixin, SuperuserWritesMixin, OwnRow
 
 
 @admin.register(AIRequestLog)
-class AIRequestLogAdmin(AdminUserSearchMixin, RequestFreeAdminMixin, ModelAdmin):
+class AIRequestLogAdmin(AdminUserSearchMixin, OwnRowsAdminMixin, ModelAdmin):
+    """The ledger, read-only for everyone; staff see their own rows (another admin's by id is
+    a 403, as on the other per-admin pages, not a "doesn't exist" redirect)."""
+
     list_display = (
         "created_at",
         "admin",
@@ -392,16 +395,6 @@ class AIRequestLogAdmin(AdminUserSearchMixin, RequestFreeAdminMixin, ModelAdmin)
     search_fields = ("provider_slug", "model_name", "error_message")
     list_select_related = ("admin",)
     date_hierarchy = "created_at"
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        return queryset if request.user.is_superuser else queryset.filter(admin=request.user)
-
-    def has_module_permission(self, request):
-        return is_staff(request)
-
-    def has_view_permission(self, request, obj=None):
-        return is_staff(request) and (request.user.is_superuser or obj is None or obj.admin_id == request.user.pk)
 
     def has_add_permission(self, request):
         return False  # the ledger is written by the service, never by hand

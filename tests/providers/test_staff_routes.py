@@ -252,7 +252,14 @@ def test_history_of_another_admins_rows_is_forbidden(staff_client, other_staff_u
         assert staff_client.get(reverse(f"admin:aiadmin_providers_{name}_history", args=[pk])).status_code == 403
 
 
-@pytest.mark.parametrize("name", ["adminprovidersettings", "adminproviderlimit"])
+def test_another_admins_ledger_row_is_forbidden(staff_client, staff_user, other_staff_user, world):
+    theirs = AIRequestLog.objects.create(admin=other_staff_user, provider=world["provider"], provider_slug="p", capability="chat")
+    mine = AIRequestLog.objects.get(admin=staff_user)
+    assert staff_client.get(reverse("admin:aiadmin_providers_airequestlog_change", args=[theirs.pk])).status_code == 403
+    assert staff_client.get(reverse("admin:aiadmin_providers_airequestlog_change", args=[mine.pk])).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["adminprovidersettings", "adminproviderlimit", "airequestlog"])
 def test_a_malformed_id_is_not_found_never_a_500(staff_client, name):
     response = staff_client.get(reverse(f"admin:aiadmin_providers_{name}_change", args=["abc"]))
     assert response.status_code in (302, 404)
