@@ -120,6 +120,7 @@ CONSOLE: dict[str, list[Visit]] = {
     "chat_stream": [Visit("chat-stream-get", "chat_stream", status=both(405), shot=False)],
     "content": [Visit("content", "content")],
     "content_stream": [Visit("content-stream-get", "content_stream", status=both(405), shot=False)],
+    "content_render": [Visit("content-render-get", "content_render", status=both(405), shot=False)],
     "image": [Visit("image", "image")],
     "image_file": [Visit("image-file-missing", "image_file", args=(MISSING_PK,), status=both(404), shot=False)],
     "image_download": [Visit("image-download-missing", "image_download", args=(MISSING_PK,), status=both(404), shot=False)],
