@@ -98,6 +98,7 @@ def card_data(card: ProviderCard, urls: CardUrls, *, is_superuser: bool) -> dict
         "broken": card.decision.state == "broken",
         "self_hosted": provider.self_hosted,
         # Whose counts: the provider's total is everyone's; the settings row holds the admin's own.
+        "org_count": provider.total_requests,
         "org_requests": f"organisation: {_plural(provider.total_requests, 'request')}",
         "own_requests": f"you: {_plural(own, 'request')}" if own is not None else "",
         "last_used": f"last used {relative_time(provider.last_used_at)}" if provider.last_used_at else "never used",

@@ -260,7 +260,8 @@ def test_choosing_the_table_is_stored_for_the_admin_and_renders_one_row_per_prov
     assert page.count('<tr class="ai-provider-row') == 2
     assert slugs_in(page) == ["ready-one", "locked-one"]
     assert "Ready to use (1)" in page and "Needs a key or setup (1)" in page
-    assert "organisation: 4 requests" in page and 'data-testid="reason-locked-one">Needs a key</span>' in page
+    assert "Requests (organisation)" in page and 'data-testid="org-requests-ready-one">4</span>' in page
+    assert 'data-testid="reason-locked-one">Needs a key</span>' in page
     assert 'data-testid="browse-ready-one-chat"' in page  # the table browses and selects too
 
 
@@ -272,10 +273,16 @@ def test_the_layout_is_per_admin(client, staff_user, other_staff_user, make_prov
     assert 'data-layout="cards"' in client.get(URL).content.decode()
 
 
-def test_an_admin_sets_only_their_own_layout(staff_client, staff_user, other_staff_user):
+def test_an_admin_sets_only_their_own_layout(staff_client, staff_user, other_staff_user, make_provider):
+    from tests.db_snapshot import snapshot
+
+    make_provider()
     ConsolePreference.objects.create(admin=other_staff_user, cards_layout="cards")
-    for name in ("admin", "admin_id", "user", "user_id", "pk"):
-        staff_client.post(LAYOUT_URL, {"layout": "table", name: other_staff_user.pk})
+    before = snapshot()
+    for name in ("admin", "admin_id", "user", "user_id", "pk", "is_superuser"):
+        response = staff_client.post(LAYOUT_URL, {"layout": "table", name: other_staff_user.pk}, HTTP_HX_REQUEST="true")
+        assert response.status_code == 200
+    assert snapshot() == before  # nothing but the poster's own preference row
     assert ConsolePreference.objects.get(admin=other_staff_user).cards_layout == "cards"
     assert ConsolePreference.objects.get(admin=staff_user).cards_layout == "table"
     assert ConsolePreference.objects.count() == 2
