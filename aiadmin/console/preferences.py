@@ -16,6 +16,7 @@ def cards_layout_get(*, admin) -> str:
 
 def cards_layout_set(*, admin, layout: str) -> str:
     if layout not in CardsLayout.values:
-        raise ValueError(f"Unknown layout {layout!r}: choose one of {', '.join(CardsLayout.values)}.")
+        # The posted value is not echoed back: it is whatever a client chose to send.
+        raise ValueError(f"Unknown layout: choose one of {', '.join(CardsLayout.values)}.")
     ConsolePreference.objects.update_or_create(admin=admin, defaults={"cards_layout": layout})
     return layout
