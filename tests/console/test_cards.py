@@ -331,4 +331,4 @@ def test_query_count_is_constant_in_either_layout_with_both_groups(client, staff
             html = client.get(URL).content.decode()
         counts.append(len(captured))
         assert len(slugs_in(html)) == total and f'data-layout="{layout}"' in html
-    assert counts[0] == counts[1] <= 9
+    assert counts[0] == counts[1] <= 8, counts
