@@ -140,9 +140,9 @@ def card_setup_reason(*, admin, provider: CardProvider, decision: AccessDecision
         if provider.shared_api_key and not admin.is_superuser:
             return "Sharing off: add your own key"
         return "Needs a key"
-    if admin.is_superuser:
-        return "Needs a shared key"
-    return "Sharing off: ask a superadmin"
+    if provider.shared_api_key and not admin.is_superuser:
+        return "Sharing off: ask a superadmin"
+    return "Needs a shared key"
 
 
 def cards_grouped(cards: list[ProviderCard]) -> tuple[list[ProviderCard], list[ProviderCard]]:

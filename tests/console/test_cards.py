@@ -165,6 +165,7 @@ def test_no_match_says_so(staff_client, make_provider):
         ("staff", {"allow_personal_keys": True}, None, "Needs a key"),
         ("superuser", {"allow_personal_keys": True}, None, "Needs a key"),
         ("superuser", {"allow_personal_keys": False}, None, "Needs a shared key"),
+        ("staff", {"allow_personal_keys": False}, None, "Needs a shared key"),
         ("staff", {"allow_personal_keys": False, "shared_api_key": "sk-shared-0000000000000000"}, None, "Sharing off: ask a superadmin"),
         ("staff", {"is_active": False, "adapter": "sandbox"}, None, "Inactive"),
         ("staff", {"adapter": "sandbox"}, {"is_active": False}, "Your settings are off"),
