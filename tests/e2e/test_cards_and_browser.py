@@ -79,7 +79,7 @@ def test_usable_providers_come_first_in_groups_with_counts(page, console_server)
     expect(setup.get_by_test_id("reason-anthropic")).to_have_text("Needs a key")
     assert group_count(page, "ready") == ready.locator("article.ai-card").count() >= 1
     assert group_count(page, "setup") == setup.locator("article.ai-card").count() >= 40
-    # ready cards come first on the page, whatever their sort order
+    # the ready group is above the other (the order inside each: tests/console/test_cards.py)
     boxes = [page.get_by_test_id(f"group-{name}").bounding_box() for name in ("ready", "setup")]
     assert boxes[0]["y"] < boxes[1]["y"]
     # tiles are compact: several fit in the height of one full card
