@@ -10,15 +10,35 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.template.loader import get_template
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 
 from .selectors import CapabilityRow, ProviderCard
 
 _SLUG, _CAPABILITY = "__slug__", "__capability__"
+
+# The partials of cards.html that show one provider: a full card (ready to use), a compact
+# tile (needs a key or setup), a table row (either group, table layout).
+CARD, SETUP_TILE, TABLE_ROW = "provider-card", "setup-tile", "provider-row"
+
+
+def relative_time(moment: datetime | None, *, now: datetime | None = None) -> str:
+    """ "just now", "5 minutes ago", "3 hours ago": one unit, in words ("" for no moment)."""
+    if moment is None:
+        return ""
+    now = now or timezone.now()
+    if (now - moment).total_seconds() < 60:
+        return "just now"
+    return f"{timesince(moment, now, depth=1)} ago".replace("\xa0", " ")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -51,12 +71,16 @@ def row_data(card: ProviderCard, row: CapabilityRow, urls: CardUrls) -> dict:
             else ""
         ),
         "dom_id": f"{slug}-{row.capability}",
+        "drawer_title": f"{card.provider} · {row.capability} models",
     }
 
 
 def card_data(card: ProviderCard, urls: CardUrls, *, is_superuser: bool) -> dict:
+    """Everything one provider's card, tile or table row shows (the memo key: any value that
+    changes the HTML is in here)."""
     provider = card.provider
-    requests = provider.total_requests
+    own = card.settings_row.total_requests if card.settings_row is not None else None
+    rows = [row_data(card, row, urls) for row in card.capabilities]
     return {
         "slug": provider.slug,
         "name": str(provider),
@@ -64,17 +88,25 @@ def card_data(card: ProviderCard, urls: CardUrls, *, is_superuser: bool) -> dict
         "is_active": provider.is_active,
         "adapter": provider.adapter,
         "adapter_missing": card.adapter_missing,
+        "ready": card.ready,
+        "setup_reason": card.setup_reason,
         "state": str(card.decision.state),
-        "state_label": card.state_label,
+        # Only a provider that takes a key gets a key badge (a keyless local server never
+        # shows "shared key"); its label says whose key a call would use.
+        "key_label": card.state_label if card.needs_key and card.ready else "",
         "reason": card.decision.reason,
         "broken": card.decision.state == "broken",
         "self_hosted": provider.self_hosted,
-        "requests": f"{requests} request{'' if requests == 1 else 's'}",
-        "last_used": f"last used {timesince(provider.last_used_at)} ago" if provider.last_used_at else "never used",
+        # Whose counts: the provider's total is everyone's; the settings row holds the admin's own.
+        "org_count": provider.total_requests,
+        "org_requests": f"organisation: {_plural(provider.total_requests, 'request')}",
+        "own_requests": f"you: {_plural(own, 'request')}" if own is not None else "",
+        "last_used": f"last used {relative_time(provider.last_used_at)}" if provider.last_used_at else "never used",
         "settings_url": urls.provider_change.replace("__pk__", str(provider.pk)) if is_superuser else "",
         "key_url": provider.key_url,
         "keys_url": urls.keys.replace(_SLUG, provider.slug),
-        "rows": [row_data(card, row, urls) for row in card.capabilities],
+        "capabilities": " · ".join(row["capability"] for row in rows if row["supported"]),
+        "rows": rows,
     }
 
 
@@ -97,13 +129,14 @@ class _CardContent:
         return isinstance(other, _CardContent) and self.key == other.key
 
 
-def card_html(data: dict) -> SafeString:
-    """The rendered card for ``data``, memoised on its content: an unchanged card (same
-    provider state, same admin view) is not rendered again; any change makes a new key."""
-    return _render_card(_CardContent(data))
+def card_html(data: dict, partial: str = CARD) -> SafeString:
+    """The rendered ``partial`` (card, tile or table row) for ``data``, memoised on both: an
+    unchanged card (same provider state, same admin view) is not rendered again; any change
+    of content or layout makes a new key."""
+    return _render_card(_CardContent(data), partial)
 
 
 @functools.lru_cache(maxsize=CARD_HTML_CACHE_SIZE)
-def _render_card(content: _CardContent) -> SafeString:
-    html = get_template("aiadmin/console/cards.html#provider-card").render({"card": content.data})
+def _render_card(content: _CardContent, partial: str) -> SafeString:
+    html = get_template(f"aiadmin/console/cards.html#{partial}").render({"card": content.data})
     return mark_safe(html)  # noqa: S308  (rendered by the auto-escaping template above)

@@ -1,5 +1,5 @@
 """Read-side queries for the console pages. The cards page costs the same three queries
-whatever the number of providers."""
+whatever the number of providers (plus one for the admin's layout preference)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 
 from aiadmin.adapters.registry import registry
 from aiadmin.adapters.types import CAPABILITIES
-from aiadmin.providers.access import AccessDecision, access_decide
+from aiadmin.providers.access import AccessDecision, KeySource, ModelAccessState, access_decide
 from aiadmin.providers.models import AdminProviderSettings, AIModel, AIProvider
 from aiadmin.providers.schema import capability_flag, config_allows_private_network
 
@@ -74,6 +74,7 @@ class CardSettings:
     use_shared_api: bool
     is_active: bool
     preferred_models: dict
+    total_requests: int
 
 
 CARD_FIELDS = tuple(field.name for field in dataclasses.fields(CardProvider) if field.name != "pk")
@@ -87,6 +88,17 @@ class ProviderCard:
     adapter_missing: bool
     settings_row: CardSettings | None
     capabilities: list[CapabilityRow] = field(default_factory=list)
+    # Empty when the admin can use the provider now; else one short reason ("Needs a key").
+    setup_reason: str = ""
+
+    @property
+    def ready(self) -> bool:
+        return not self.setup_reason
+
+    @property
+    def needs_key(self) -> bool:
+        """False for keyless providers (local servers, the sandbox): no key badge for those."""
+        return self.decision.key_source != KeySource.NONE
 
     @property
     def initials(self) -> str:
@@ -111,6 +123,33 @@ def capability_row(*, provider: CardProvider, capability: str, active: tuple[str
         active_model_name=(active[1] or active[0]) if active else None,
         preferred_model=(settings_row.preferred_models or {}).get(capability) if settings_row else None,
     )
+
+
+def card_setup_reason(*, admin, provider: CardProvider, decision: AccessDecision, adapter_missing: bool) -> str:
+    """One short reason why ``admin`` cannot use ``provider`` yet, "" when they can. The
+    decision's full sentence stays available (as a tooltip); this is what a list shows."""
+    if decision.state == ModelAccessState.BROKEN:
+        return "Broken settings"
+    if adapter_missing:
+        return "Adapter missing"
+    if decision.state == ModelAccessState.DISABLED:
+        return "Inactive" if not provider.is_active else "Your settings are off"
+    if decision.allowed:
+        return ""
+    if provider.allow_personal_keys:
+        if provider.shared_api_key and not admin.is_superuser:
+            return "Sharing off: add your own key"
+        return "Needs a key"
+    if provider.shared_api_key and not admin.is_superuser:
+        return "Sharing off: ask a superadmin"
+    return "Needs a shared key"
+
+
+def cards_grouped(cards: list[ProviderCard]) -> tuple[list[ProviderCard], list[ProviderCard]]:
+    """(ready to use, needs a key or setup), each in the providers' own order: what the admin
+    can use comes first whatever its sort order."""
+    ready = [card for card in cards if card.ready]
+    return ready, [card for card in cards if not card.ready]
 
 
 def provider_cards(*, admin, capability: str | None = None, query: str = "") -> list[ProviderCard]:
@@ -143,12 +182,15 @@ def _cards(*, admin, providers: QuerySet[AIProvider]) -> list[ProviderCard]:
     cards = []
     for provider in rows:
         settings_row = settings_rows.get(provider.pk)
+        decision = access_decide(admin=admin, provider=provider, settings=settings_row)
+        adapter_missing = provider.adapter not in registry
         cards.append(
             ProviderCard(
                 provider=provider,
-                decision=access_decide(admin=admin, provider=provider, settings=settings_row),
-                adapter_missing=provider.adapter not in registry,
+                decision=decision,
+                adapter_missing=adapter_missing,
                 settings_row=settings_row,
+                setup_reason=card_setup_reason(admin=admin, provider=provider, decision=decision, adapter_missing=adapter_missing),
                 capabilities=[
                     capability_row(provider=provider, capability=name, active=active.get((provider.pk, name)), settings_row=settings_row)
                     for name in CAPABILITIES

@@ -12,6 +12,7 @@ app_name = "aiadmin_console"
 
 urlpatterns = [
     path("", cards.cards_view, name="cards"),
+    path("layout/", cards.cards_layout_view, name="cards_layout"),
     path("providers/<slug:slug>/models/<str:capability>/", browser.browser_view, name="browser"),
     path("providers/<slug:slug>/models/<str:capability>/select/", browser.select_view, name="select"),
     path("usage/", usage_view, name="usage"),

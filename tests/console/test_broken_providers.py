@@ -65,18 +65,18 @@ def test_a_broken_row_is_a_broken_card_with_the_reason_and_a_fix_link(superuser_
     provider = broken_provider(shape)
     html = superuser_client.get(reverse("aiadmin_console:cards")).content.decode()
     assert 'data-testid="card-healthy"' in html  # the other cards are there
-    assert 'data-testid="access-broken">settings broken</span>' in html
-    assert 'class="ai-card ai-card--broken" id="card-broken"' in html
-    assert "Broken AI&#x27;s settings are broken: " in html
+    assert 'data-testid="reason-broken">Broken settings</span>' in html
+    assert 'class="ai-card ai-card--compact ai-card--broken" id="card-broken"' in html
+    assert 'title="Broken AI&#x27;s settings are broken: ' in html  # the whole reason, as a tooltip
     fix = reverse("admin:aiadmin_providers_aiprovider_change", args=[provider.pk])
-    assert f'<a class="ai-link" href="{fix}" data-testid="fix-broken">' in html
-    assert 'id="card-healthy"' in html and 'data-testid="access-healthy">settings broken' not in html
+    assert f'<a href="{fix}" data-testid="fix-broken">Fix the settings</a>' in html
+    assert 'id="card-healthy"' in html and 'data-testid="reason-healthy"' not in html
 
 
 def test_staff_see_the_broken_card_without_the_admin_link(staff_client, broken_provider):
     broken_provider({"config": {"auth": "oops"}})
     html = staff_client.get(reverse("aiadmin_console:cards")).content.decode()
-    assert 'data-testid="access-broken">settings broken</span>' in html and "A superadmin can fix them" in html
+    assert 'data-testid="reason-broken">Broken settings</span>' in html and "A superadmin can fix them" in html
     assert 'data-testid="fix-broken"' not in html
 
 

@@ -54,7 +54,39 @@ def test_browser_lists_models_with_price_context_and_free_flag(superuser_client,
     fake_openai()
     html = browse(superuser_client).content.decode()
     assert 'data-testid="browser-fake-chat"' in html
-    assert "model-" in html and "per M" in html and "tokens" in html
+    headers = re.findall(r'<th scope="col"[^>]*>(.*?)</th>', html)
+    assert headers[:4] == ["Model", "Context (tokens)", "Input $ per M", "Output $ per M"]
+    # one row per model: the id in full in its title (it is cut to one line on screen), then
+    # context and prices each in their own cell
+    row = re.search(r'<tr class="ai-model[^"]*" data-testid="model-([^"]+)">(.*?)</tr>', html, re.S)
+    model_id, cells = unescape(row.group(1)), re.findall(r"<td[^>]*>(.*?)</td>", row.group(2), re.S)
+    assert f'title="{escape(model_id)}">{escape(model_id)}</code>' in row.group(2)
+    assert len(cells) == 5
+    assert re.search(r"[\d,]+|—", cells[1]) and re.search(r"\$[\d.]+|—", cells[2]) and re.search(r"\$[\d.]+|—", cells[3])
+    assert re.search(r'<td class="ai-num">\d{1,3}(,\d{3})+</td>', html)  # a context window, grouped
+    assert re.search(r'<td class="ai-num">\$\d', html)  # a price
+
+
+def test_browser_says_when_the_list_was_fetched_in_words(superuser_client, fake_openai):
+    import time as clock
+    from datetime import timedelta
+
+    from django.core.cache import cache
+
+    from aiadmin.unified.model_lists import cache_keys, key_identity, provider_fingerprint
+
+    provider = fake_openai()
+    html = browse(superuser_client).content.decode()
+    assert re.search(r'list fetched <time datetime="[^"]+" title="[^"]+" data-testid="fetched-fake-chat">just now</time>', html)
+    # and a list cached three hours ago says so
+    fresh, _ = cache_keys(
+        provider_id=provider.pk,
+        fingerprint=provider_fingerprint(adapter=provider.adapter, base_url=provider.api_base_url, config=provider.config),
+        identity=key_identity("test-key"),
+    )
+    entry = cache.get(fresh)
+    cache.set(fresh, {**entry, "fetched_at": clock.time() - timedelta(hours=3, minutes=10).total_seconds()}, 3600)
+    assert 'data-testid="fetched-fake-chat">3 hours ago</time>' in browse(superuser_client, q="echo").content.decode()
 
 
 def test_search_free_filter_and_pagination(superuser_client, superuser, fake_openai, monkeypatch):
@@ -133,7 +165,8 @@ def test_failed_refresh_keeps_the_last_good_list(superuser_client, fake_openai, 
     browse(superuser_client)
     fake_provider.set_list_failure("error500")
     html = browse(superuser_client, refresh="1").content.decode()
-    assert "Showing the last good list" in html and "model-" in html
+    assert "Showing the last good list, fetched <time" in html and "model-" in html
+    assert 'data-testid="stale-fetched-fake-chat">just now</time>' in html and "last good list fetched" in html
 
 
 def test_selected_model_no_longer_offered_is_flagged(superuser_client, fake_openai):

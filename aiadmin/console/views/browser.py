@@ -15,7 +15,7 @@ from aiadmin.unified import UnifiedAIService
 from aiadmin.unified.errors import NoAccessError
 
 from ..access import console_view
-from ..card_data import CardUrls, row_data
+from ..card_data import CardUrls, relative_time, row_data
 from ..selectors import provider_card
 
 PAGE_SIZE = 25
@@ -75,6 +75,7 @@ async def browser_view(request, slug: str, capability: str):
     page = Paginator(models, PAGE_SIZE).get_page(request.GET.get("page"))
     context.update(
         result=result, page=page, total=len(result.models), shown=len(models),
+        fetched_ago=relative_time(result.fetched_at),  # "just now", "3 hours ago"
         select_url=reverse("aiadmin_console:select", args=[slug, capability]),  # once, not per row
     )
     template = "aiadmin/console/browser.html#model-list" if request.GET.get("part") == "list" else "aiadmin/console/browser.html#browser"
