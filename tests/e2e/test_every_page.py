@@ -83,6 +83,17 @@ def open_model_browser(page) -> bool:
     return True
 
 
+def _choose_layout(page, layout: str) -> bool:
+    """Press the cards page's layout toggle (stored per admin, so the crawl puts it back)."""
+    toggle = page.locator(f"[data-testid='layout-{layout}']")
+    if not toggle.count():
+        return False
+    toggle.click()
+    page.wait_for_selector(f"[data-testid='provider-grid'][data-layout='{layout}']")
+    _settle(page)
+    return True
+
+
 def pick_audio_file(page) -> bool:
     """Choose a file in the transcription upload, as an admin would before pressing Transcribe."""
     upload = page.locator("[data-testid='transcription-panel'] input[type=file]")
@@ -107,7 +118,10 @@ CONSOLE: dict[str, list[Visit]] = {
         Visit("cards-search-fake", "cards", query="q=fake"),
         Visit("cards-search-nothing", "cards", query="q=no-provider-is-called-this"),
         Visit("cards-browse-fake-chat", "cards", act=open_model_browser),
+        Visit("cards-table", "cards", act=lambda page: _choose_layout(page, "table")),
+        Visit("cards-back-to-cards", "cards", act=lambda page: _choose_layout(page, "cards"), shot=False),
     ],
+    "cards_layout": [Visit("cards-layout-get", "cards_layout", status=both(405), shot=False)],
     # The browser fragment opened on its own, as a page: a live list, the "no key" state, 404.
     "browser": [
         Visit("browser-fake-chat", "browser", args=("fake", "chat")),
