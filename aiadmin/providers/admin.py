@@ -12,13 +12,18 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.http import Http404, HttpResponseNotAllowed
+from django.template.response import TemplateResponse
+from django.urls import path
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
 from aiadmin.adapters.types import CAPABILITIES
 
+from .catalogue_prefill import catalogue_choices, catalogue_initial
+from .connection_check import provider_connection_check
 from .fields import Ciphertext
-from .forms import AdminProviderLimitForm, AdminProviderSettingsForm, AIProviderForm
+from .forms import AdminProviderLimitForm, AdminProviderSettingsForm, AIProviderAdminForm
 from .models import AdminProviderLimit, AdminProviderSettings, AIModel, AIProvider, AIRequestLog
 from .services import aimodel_select
 from .usage import limit_create, quota_remaining, quota_used
@@ -104,7 +109,9 @@ class CapabilityFilter(admin.SimpleListFilter):
 
 @admin.register(AIProvider)
 class AIProviderAdmin(SuperuserEditsStaffViewsMixin, ModelAdmin):
-    form = AIProviderForm
+    form = AIProviderAdminForm
+    change_form_outer_before_template = "aiadmin/providers/catalogue_picker.html"
+    change_form_after_template = "aiadmin/providers/test_connection.html"
     formfield_overrides = {
         **ModelAdmin.formfield_overrides,
         models.URLField: {**ModelAdmin.formfield_overrides.get(models.URLField, {}), "assume_scheme": "https"},
@@ -129,29 +136,149 @@ class AIProviderAdmin(SuperuserEditsStaffViewsMixin, ModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         if not request.user.is_superuser:
-            key_fields = ("shared_key_state",)
-        elif obj is not None and obj.shared_api_key:
+            # Staff look at the row read-only: the stored JSON as it is, no form fields.
+            return [
+                (None, {"fields": (("name", "display_name"), ("slug", "adapter"), "description", "api_base_url", ("website", "docs_url", "key_url"), ("is_active", "sort_order"))}),
+                ("Keys and sharing", {"fields": ("shared_key_state", "allow_shared_for_normal_admins", "allow_personal_keys", "key_status")}),
+                ("Capabilities and configuration", {"classes": ("collapse",), "fields": ("capabilities", "config")}),
+                ("Usage", {"fields": (("total_requests", "last_used_at"), ("created_at", "updated_at"))}),
+            ]
+        if obj is not None and obj.shared_api_key:
             key_fields = self._key_fields
         else:
             key_fields = ("shared_api_key",)
+        usage = [("Usage", {"fields": (("total_requests", "last_used_at"), ("created_at", "updated_at"))})] if obj else []
         return [
             (
                 None,
                 {
                     "fields": (
+                        "adapter",
                         ("name", "display_name"),
-                        ("slug", "adapter"),
-                        "description",
+                        ("slug", "sort_order"),
                         "api_base_url",
+                        "description",
                         ("website", "docs_url", "key_url"),
-                        ("is_active", "sort_order"),
+                        "is_active",
                     )
                 },
             ),
             ("Keys and sharing", {"fields": (*key_fields, "allow_shared_for_normal_admins", "allow_personal_keys", "key_status")}),
-            ("Capabilities and configuration", {"classes": ("collapse",), "fields": ("capabilities", "config")}),
-            ("Usage", {"fields": (("total_requests", "last_used_at"), ("created_at", "updated_at"))}),
+            ("Capabilities", {"fields": tuple((f"cap_{c}_supported", f"cap_{c}_dynamic") for c in CAPABILITIES)}),
+            (
+                "Connection",
+                {
+                    "fields": (
+                        "allow_private_network",
+                        ("auth_style", "auth_header"),
+                        ("auth_prefix", "auth_param"),
+                        "extra_headers",
+                        ("models_path", "default_params"),
+                    )
+                },
+            ),
+            (
+                "Which models are offered",
+                {
+                    "classes": ("collapse",),
+                    "fields": ("rules_exclude", *((f"rules_{c}_include", f"rules_{c}_exclude") for c in CAPABILITIES)),
+                },
+            ),
+            (
+                "Advanced: the raw JSON",
+                {
+                    "classes": ("collapse",),
+                    "description": (
+                        "What the fields above write, with every other key the adapter reads. Checked by the same "
+                        "schema. A field above that you change replaces its key here; keys without a field are kept; "
+                        "changing one key in both places to different values is refused."
+                    ),
+                    "fields": ("capabilities", "config"),
+                },
+            ),
+            *usage,
         ]
+
+    # --- "Start from the catalogue" and "Test connection" -----------------------------------
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        view = self.admin_site.admin_view(self.test_connection_view)  # login, CSRF, no caching
+        return [
+            path("test-connection/", view, name="%s_%s_test_connection" % info),
+            path("<path:object_id>/test-connection/", view, name="%s_%s_test_connection" % info),
+            *super().get_urls(),
+        ]
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        slug = request.GET.get("catalogue")
+        if slug:
+            values = catalogue_initial(slug=slug)
+            if values is None:
+                messages.warning(request, f"The catalogue has no provider “{slug}”.")
+            else:
+                initial.pop("catalogue", None)
+                initial.update(values)
+        return initial
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if is_superuser(request) and request.method == "GET":
+            extra_context = {
+                **(extra_context or {}),
+                "catalogue_choices": catalogue_choices(),
+                "catalogue_picked": request.GET.get("catalogue", ""),
+            }
+        return super().add_view(request, form_url, extra_context)
+
+    def test_connection_view(self, request, object_id=None):
+        """A dry run of the form as typed (HTMX fragment): nothing is saved, the key is never
+        shown. Superusers only, POST only (the admin view wrapper checks the CSRF token)."""
+        if not is_superuser(request):
+            raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        obj = None
+        if object_id is not None:
+            obj = self.get_object(request, object_id)
+            if obj is None:
+                raise Http404
+        form_class = self.get_form(request, obj, change=obj is not None)
+        # A copy: validating the form writes the typed values onto its instance.
+        instance = AIProvider.objects.get(pk=obj.pk) if obj is not None else AIProvider()
+        form = form_class(request.POST, instance=instance)
+        form.is_valid()
+        context = {**self.admin_site.each_context(request), **self._connection_check(form, obj)}
+        return TemplateResponse(request, "aiadmin/providers/test_connection_result.html", context)
+
+    _CHECKED_FIELDS = ("adapter", "api_base_url", "capabilities", "config", "shared_api_key", "clear_shared_api_key")
+
+    def _connection_check(self, form, obj) -> dict:
+        from .structured_config import STRUCTURED_FIELDS
+
+        problems = [
+            f"{form.fields[name].label or name}: {' '.join(form.errors[name])}"
+            for name in (*self._CHECKED_FIELDS, *STRUCTURED_FIELDS)
+            if name in form.errors and name in form.fields
+        ]
+        if problems:
+            return {"ok": False, "message": "Fix these first: " + "; ".join(problems), "key_used": ""}
+        cleaned = form.cleaned_data
+        base_url, config = cleaned.get("api_base_url") or "", cleaned.get("config") or {}
+        api_key, key_used = None, "no key"
+        if cleaned.get("shared_api_key"):
+            api_key, key_used = cleaned["shared_api_key"], "the key you typed"
+        elif obj is not None and obj.shared_api_key and not cleaned.get("clear_shared_api_key"):
+            same_place = base_url == obj.api_base_url and config.get("hub_url") == (obj.config or {}).get("hub_url")
+            if same_place:
+                api_key, key_used = obj.reveal_secret("shared_api_key"), "the stored shared key"
+            else:
+                key_used = "no key (the stored key is only sent to the URL it was saved with: type it again)"
+        result = provider_connection_check(
+            adapter=cleaned.get("adapter") or "", base_url=base_url, config=config, api_key=api_key,
+            name=cleaned.get("display_name") or cleaned.get("name") or "",
+        )
+        return {"ok": result.ok, "message": result.message, "key_used": key_used}
 
     def get_readonly_fields(self, request, obj=None):
         readonly = super().get_readonly_fields(request, obj)
