@@ -26,6 +26,7 @@ from .fields import Ciphertext
 from .forms import AdminProviderLimitForm, AdminProviderSettingsForm, AIProviderAdminForm
 from .models import AdminProviderLimit, AdminProviderSettings, AIModel, AIProvider, AIRequestLog
 from .services import aimodel_select
+from .structured_config import STRUCTURED_FIELDS
 from .usage import limit_create, quota_remaining, quota_used
 
 
@@ -94,6 +95,22 @@ class SuperuserEditsStaffViewsMixin(SuperuserWritesMixin, RequestFreeAdminMixin)
         return is_staff(request)
 
 
+class ShortColumnsMixin:
+    """Short headings for the columns every list shares, so the lists fit a 1280 px window."""
+
+    @display(description="Active", boolean=True, ordering="is_active")
+    def active(self, obj) -> bool:
+        return obj.is_active
+
+    @display(description="Requests", ordering="total_requests")
+    def requests(self, obj) -> int:
+        return obj.total_requests
+
+    @display(description="Last used", ordering="last_used_at")
+    def last_used(self, obj):
+        return obj.last_used_at
+
+
 class CapabilityFilter(admin.SimpleListFilter):
     title = "capability"
     parameter_name = "capability"
@@ -108,25 +125,28 @@ class CapabilityFilter(admin.SimpleListFilter):
 
 
 @admin.register(AIProvider)
-class AIProviderAdmin(SuperuserEditsStaffViewsMixin, ModelAdmin):
+class AIProviderAdmin(ShortColumnsMixin, SuperuserEditsStaffViewsMixin, ModelAdmin):
     form = AIProviderAdminForm
+
+    class Media:
+        css = {"all": ("aiadmin/providers/admin_lists.css",)}
     change_form_outer_before_template = "aiadmin/providers/catalogue_picker.html"
     change_form_after_template = "aiadmin/providers/test_connection.html"
     formfield_overrides = {
         **ModelAdmin.formfield_overrides,
         models.URLField: {**ModelAdmin.formfield_overrides.get(models.URLField, {}), "assume_scheme": "https"},
     }
+    # Few, narrow columns: the list fits a 1280 px window (name and slug share one column, the
+    # adapter and its status another).
     list_display = (
-        "__str__",
-        "slug",
-        "adapter",
+        "provider_heading",
         "adapter_state",
-        "is_active",
+        "active",
         "capability_list",
         "shared_key_state",
-        "sort_order",
-        "total_requests",
-        "last_used_at",
+        "order",
+        "requests",
+        "last_used",
     )
     list_filter = ("is_active", "adapter", CapabilityFilter, "allow_shared_for_normal_admins", "allow_personal_keys")
     search_fields = ("name", "display_name", "slug", "description")
@@ -138,7 +158,7 @@ class AIProviderAdmin(SuperuserEditsStaffViewsMixin, ModelAdmin):
         if not request.user.is_superuser:
             # Staff look at the row read-only: the stored JSON as it is, no form fields.
             return [
-                (None, {"fields": (("name", "display_name"), ("slug", "adapter"), "description", "api_base_url", ("website", "docs_url", "key_url"), ("is_active", "sort_order"))}),
+                (None, {"fields": (("name", "display_name"), ("slug", "adapter"), "description", "api_base_url", "website", "docs_url", "key_url", ("is_active", "sort_order"))}),
                 ("Keys and sharing", {"fields": ("shared_key_state", "allow_shared_for_normal_admins", "allow_personal_keys", "key_status")}),
                 ("Capabilities and configuration", {"classes": ("collapse",), "fields": ("capabilities", "config")}),
                 ("Usage", {"fields": (("total_requests", "last_used_at"), ("created_at", "updated_at"))}),
@@ -158,11 +178,12 @@ class AIProviderAdmin(SuperuserEditsStaffViewsMixin, ModelAdmin):
                         ("slug", "sort_order"),
                         "api_base_url",
                         "description",
-                        ("website", "docs_url", "key_url"),
                         "is_active",
                     )
                 },
             ),
+            # One URL a line: three in a row leave each input a few characters wide.
+            ("Links on the card", {"fields": ("website", "docs_url", "key_url")}),
             ("Keys and sharing", {"fields": (*key_fields, "allow_shared_for_normal_admins", "allow_personal_keys", "key_status")}),
             ("Capabilities", {"fields": tuple((f"cap_{c}_supported", f"cap_{c}_dynamic") for c in CAPABILITIES)}),
             (
@@ -170,10 +191,12 @@ class AIProviderAdmin(SuperuserEditsStaffViewsMixin, ModelAdmin):
                 {
                     "fields": (
                         "allow_private_network",
-                        ("auth_style", "auth_header"),
-                        ("auth_prefix", "auth_param"),
+                        "auth_style",
+                        ("auth_header", "auth_prefix"),
+                        "auth_param",
                         "extra_headers",
-                        ("models_path", "default_params"),
+                        "models_path",
+                        "default_params",
                     )
                 },
             ),
@@ -220,6 +243,8 @@ class AIProviderAdmin(SuperuserEditsStaffViewsMixin, ModelAdmin):
             else:
                 initial.pop("catalogue", None)
                 initial.update(values)
+                if (values.get("config") or {}).get("requires_base_url_edit"):
+                    messages.info(request, "Replace the {…} parts of the base URL with your own (resource, region, project…).")
         return initial
 
     def add_view(self, request, form_url="", extra_context=None):
@@ -254,8 +279,6 @@ class AIProviderAdmin(SuperuserEditsStaffViewsMixin, ModelAdmin):
     _CHECKED_FIELDS = ("adapter", "api_base_url", "capabilities", "config", "shared_api_key", "clear_shared_api_key")
 
     def _connection_check(self, form, obj) -> dict:
-        from .structured_config import STRUCTURED_FIELDS
-
         problems = [
             f"{form.fields[name].label or name}: {' '.join(form.errors[name])}"
             for name in (*self._CHECKED_FIELDS, *STRUCTURED_FIELDS)
@@ -285,9 +308,18 @@ class AIProviderAdmin(SuperuserEditsStaffViewsMixin, ModelAdmin):
         # The write-only key inputs are never rendered as read-only values.
         return [name for name in readonly if name not in self._key_fields]
 
-    @display(description="Adapter status", label={"ok": "success", "adapter missing": "danger"})
-    def adapter_state(self, obj: AIProvider) -> str:
-        return obj.adapter_status
+    @display(description="Order", ordering="sort_order")
+    def order(self, obj: AIProvider) -> int:
+        return obj.sort_order
+
+    @display(description="AI provider", header=True, ordering="name")
+    def provider_heading(self, obj: AIProvider) -> list[str]:
+        return [str(obj), obj.slug]
+
+    @display(description="Adapter", label={"ok": "info", "adapter missing": "danger"}, ordering="adapter")
+    def adapter_state(self, obj: AIProvider) -> tuple[str, str]:
+        status = obj.adapter_status
+        return (status, obj.adapter if status == "ok" else f"{obj.adapter}: {status}")
 
     @display(description="Capabilities")
     def capability_list(self, obj: AIProvider) -> str:
@@ -325,18 +357,15 @@ class AIProviderAdmin(SuperuserEditsStaffViewsMixin, ModelAdmin):
 
 
 @admin.register(AIModel)
-class AIModelAdmin(SuperuserEditsStaffViewsMixin, ModelAdmin):
+class AIModelAdmin(ShortColumnsMixin, SuperuserEditsStaffViewsMixin, ModelAdmin):
     list_display = (
-        "model_id",
-        "provider",
+        "model_heading",
         "capability",
-        "is_active",
-        "is_free",
-        "pricing_input",
-        "pricing_output",
-        "context_window",
-        "total_requests",
-        "last_used_at",
+        "active",
+        "price",
+        "context",
+        "requests",
+        "last_used",
         "selected_by",
     )
     list_filter = ("capability", "is_active", "is_free", "provider")
@@ -344,6 +373,25 @@ class AIModelAdmin(SuperuserEditsStaffViewsMixin, ModelAdmin):
     list_select_related = ("provider", "selected_by")
     readonly_fields = ("total_requests", "last_used_at", "selected_by", "selected_at", "created_at")
     actions = ["make_active"]
+
+    class Media:
+        css = {"all": ("aiadmin/providers/admin_lists.css",)}
+
+    @display(description="Model", header=True, ordering="model_id")
+    def model_heading(self, obj: AIModel) -> list[str]:
+        return [obj.model_id, str(obj.provider)]
+
+    @display(description="Context", ordering="context_window")
+    def context(self, obj: AIModel):
+        return obj.context_window
+
+    @display(description="Price / M in · out")
+    def price(self, obj: AIModel) -> str:
+        if obj.is_free:
+            return "free"
+        if obj.pricing_input is None and obj.pricing_output is None:
+            return "—"
+        return f"{_amount(obj.pricing_input)} / {_amount(obj.pricing_output)}"
 
     @action(
         description="Make active (the provider's previous model for the capability is deactivated)",
@@ -389,17 +437,20 @@ class OwnRowsAdminMixin(RequestFreeAdminMixin):
 
 
 @admin.register(AdminProviderSettings)
-class AdminProviderSettingsAdmin(AdminUserSearchMixin, OwnRowsAdminMixin, ModelAdmin):
+class AdminProviderSettingsAdmin(ShortColumnsMixin, AdminUserSearchMixin, OwnRowsAdminMixin, ModelAdmin):
     """Staff edit their own rows: personal key, shared-key choice, preferences, on/off. Which
     admin and provider a row is for is fixed once it exists (a personal key for one provider
     must never be sent to another, nor handed to another admin); limits are elsewhere."""
 
     form = AdminProviderSettingsForm
-    list_display = ("provider", "admin", "personal_key_state", "use_shared_api", "is_active", "total_requests", "last_used_at")
+    list_display = ("provider", "admin", "personal_key_state", "use_shared_api", "active", "requests", "last_used")
     list_filter = ("is_active", "use_shared_api", "provider")
     search_fields = ("provider__name", "provider__slug")
     list_select_related = ("provider", "admin")
     readonly_fields = ("personal_key_state", "key_status", "monthly_limit_state", "total_requests", "last_used_at", "created_at", "updated_at")
+
+    class Media:
+        css = {"all": ("aiadmin/providers/admin_lists.css",)}
 
     def has_add_permission(self, request):
         return is_staff(request)
@@ -454,6 +505,10 @@ class AdminProviderSettingsAdmin(AdminUserSearchMixin, OwnRowsAdminMixin, ModelA
         return _limit_summary(limit) if limit is not None else "None (set by a superadmin under “Monthly limits”)"
 
 
+def _amount(value) -> str:
+    return "—" if value is None else f"{value.normalize():f}"
+
+
 def _limit_summary(limit: AdminProviderLimit) -> str:
     if limit.monthly_limit is None:
         return "Unlimited"
@@ -470,6 +525,9 @@ class AdminProviderLimitAdmin(AdminUserSearchMixin, SuperuserWritesMixin, OwnRow
     search_fields = ("provider__name", "provider__slug")
     list_select_related = ("provider", "admin")
     readonly_fields = ("requests_this_month", "remaining", "created_at", "updated_at")
+
+    class Media:
+        css = {"all": ("aiadmin/providers/admin_lists.css",)}
 
     def get_fields(self, request, obj=None):
         fields = ["admin", "provider", "monthly_limit"]
@@ -504,21 +562,40 @@ class AIRequestLogAdmin(AdminUserSearchMixin, RequestFreeAdminMixin, ModelAdmin)
     list_display = (
         "created_at",
         "admin",
-        "provider_slug",
-        "model_name",
+        "model_heading",
         "capability",
         "key_source",
-        "status",
-        "latency_ms",
-        "time_to_first_token_ms",
-        "input_tokens",
-        "output_tokens",
+        "status_label",
+        "latency",
+        "tokens",
         "estimated_cost",
     )
     list_filter = ("status", "capability", "key_source", "provider")
     search_fields = ("provider_slug", "model_name", "error_message")
     list_select_related = ("admin",)
     date_hierarchy = "created_at"
+
+    class Media:
+        css = {"all": ("aiadmin/providers/admin_lists.css",)}
+
+    @display(description="Model", header=True, ordering="model_name")
+    def model_heading(self, obj: AIRequestLog) -> list[str]:
+        return [obj.model_name or "—", obj.provider_slug]
+
+    @display(description="Status", label={"ok": "success"}, ordering="status")
+    def status_label(self, obj: AIRequestLog) -> tuple[str, str]:
+        return ("ok" if obj.status == "ok" else "failed", obj.status)
+
+    @display(description="Latency", header=True, ordering="latency_ms")
+    def latency(self, obj: AIRequestLog) -> list[str]:
+        first = f"first token {obj.time_to_first_token_ms} ms" if obj.time_to_first_token_ms is not None else ""
+        return [f"{obj.latency_ms} ms" if obj.latency_ms is not None else "—", first]
+
+    @display(description="Tokens in / out", header=True)
+    def tokens(self, obj: AIRequestLog) -> list[str]:
+        if obj.input_tokens is None and obj.output_tokens is None:
+            return ["—", ""]
+        return [f"{obj.input_tokens or 0} in", f"{obj.output_tokens or 0} out"]
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
