@@ -48,8 +48,9 @@ def form_post_data(form) -> QueryDict:
     return data
 
 
-def catalogue_form(slug: str, **changes) -> AIProviderAdminForm:
-    initial = catalogue_initial(slug=slug)
+def catalogue_form(entry: str, /, **changes) -> AIProviderAdminForm:
+    """The add form started from the catalogue entry ``entry``, posted with ``changes``."""
+    initial = catalogue_initial(slug=entry)
     if initial["config"].get("requires_base_url_edit"):  # {resource} and the like: the admin's to fill in
         initial["api_base_url"] = re.sub(r"\{[^}]+\}", "example", initial["api_base_url"])
     data = form_post_data(AIProviderAdminForm(initial=initial))
