@@ -40,9 +40,48 @@
     });
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", openSectionsWithErrors);
-  } else {
+  // "Test connection" sits under the key fields it tests (the template puts it at the end of
+  // the form, where it stays without JavaScript).
+  function placeTestConnection() {
+    var panel = document.querySelector(".aiadmin-test-connection");
+    var key = document.querySelector("input[name=shared_api_key]");
+    var section = key && key.closest("fieldset");
+    if (panel && section) {
+      section.insertAdjacentElement("afterend", panel);
+    }
+  }
+
+  // Only the auth fields of the chosen style are shown (the others keep what was typed).
+  var AUTH_FIELDS = { header: ["auth_header", "auth_prefix"], query: ["auth_param"] };
+
+  function showAuthFields() {
+    var style = document.querySelector("select[name=auth_style]");
+    if (!style) {
+      return;
+    }
+    ["auth_header", "auth_prefix", "auth_param"].forEach(function (name) {
+      var wanted = (AUTH_FIELDS[style.value] || []).indexOf(name) !== -1;
+      document.querySelectorAll(".field-" + name).forEach(function (line) {
+        line.classList.toggle("aiadmin-hidden", !wanted && !line.classList.contains("errors"));
+      });
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("select[name=auth_style]")) {
+      showAuthFields();
+    }
+  });
+
+  function ready() {
     openSectionsWithErrors();
+    placeTestConnection();
+    showAuthFields();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", ready);
+  } else {
+    ready();
   }
 })();
