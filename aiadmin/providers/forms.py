@@ -334,8 +334,8 @@ class AIProviderAdminForm(AIProviderForm):
         for group in merged.conflicts:
             self.add_error(
                 GROUPS[group][0],
-                f"{group} was changed here and in the Advanced JSON, to different values. Set one of them back, "
-                "or save again as it is to keep the value here.",
+                f"{group} was changed here and in the Advanced JSON, to different values. Make the two agree, "
+                "or set one of them back to what it was.",
             )
         cleaned["capabilities"], cleaned["config"] = merged.capabilities, merged.config
         self._json_source = merged.source

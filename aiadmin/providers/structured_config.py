@@ -10,7 +10,8 @@ structured fields and the Advanced JSON is decided per group, in :func:`provider
 * a group whose structured fields were changed (compared with the values the form was shown
   with) replaces its key in that JSON;
 * a group changed on both sides, to different values, is a conflict: an error on the
-  structured field, and nothing is saved (both edits stay on screen to pick from).
+  structured field, and nothing is saved (both edits stay on screen; making them agree, or
+  setting one back, resolves it).
 """
 
 from __future__ import annotations

@@ -230,3 +230,17 @@ def test_staff_get_403_on_the_add_and_change_forms(staff_client, make_provider):
     assert staff_client.post(change, {"name": "x", "auth_style": "none"}).status_code == 403
     provider.refresh_from_db()
     assert provider.name != "x"
+
+
+def test_a_conflict_is_resolved_by_making_the_two_agree(superuser_client):
+    data = catalogue_form("groq").data.copy()
+    config = dict(catalogue_initial(slug="groq")["config"], models_path="/from-json")
+    data["config"], data["models_path"], data["slug"] = json.dumps(config), "/from-field", "groq-2"
+    first = superuser_client.post(reverse(ADD_URL), dict(data.lists()))
+    assert "Make the two agree" in first.context["adminform"].form.errors["models_path"][0]
+    # The page keeps both edits and the JSON it was first shown with (the hidden copy).
+    html = first.content.decode()
+    assert 'value="/from-field"' in html and "/from-json" in html
+    data["models_path"] = "/from-json"
+    assert superuser_client.post(reverse(ADD_URL), dict(data.lists())).status_code == 302
+    assert AIProvider.objects.get(slug="groq-2").config["models_path"] == "/from-json"
