@@ -8,6 +8,7 @@ The providers layer may use the adapters but not the unified service: this is th
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiadmin.adapters.errors import AIAdminError, redact
@@ -20,6 +21,8 @@ from .schema import config_allows_private_network, provider_json_problems
 
 logger = logging.getLogger(__name__)
 
+# The admin waits for the answer: a test gives up long before a real call would.
+CHECK_TIMEOUT_SECONDS = 30.0
 SELF_HOSTED_HINT = ' Tick "Self-hosted on our network" if this is a server of the organisation\'s own.'
 
 
@@ -46,10 +49,13 @@ def provider_connection_check(
     async def check() -> KeyValidation:
         if adapter_class.requires_base_url:
             await check_base_url(base_url, allow_private_network=allow_private, provider=instance.provider_name)
-        return await instance.validate_key()
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+            return await instance.validate_key()
 
     try:
         result = run_sync(check)
+    except TimeoutError:
+        result = KeyValidation(ok=False, message=f"The provider did not answer within {CHECK_TIMEOUT_SECONDS:g} seconds.")
     except AIAdminError as err:
         result = KeyValidation(ok=False, message=err.message)
     except Exception:  # an adapter's bug must not become a 500 with a traceback on the page

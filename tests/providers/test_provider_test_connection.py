@@ -106,3 +106,10 @@ def test_the_view_checks_the_csrf_token(superuser, fake_provider):
     client.force_login(superuser)
     assert client.post(add_url(), typed(fake_provider), **HTMX).status_code == 403
     assert fake_provider.requests == []
+
+
+def test_a_provider_that_does_not_answer_in_time_is_reported(superuser_client, fake_provider, monkeypatch):
+    monkeypatch.setattr("aiadmin.providers.connection_check.CHECK_TIMEOUT_SECONDS", 0.1)
+    fake_provider.configure(latency_ms=600)
+    html = superuser_client.post(add_url(), typed(fake_provider, shared_api_key=fake_provider.api_key), **HTMX).content.decode()
+    assert "did not answer within 0.1 seconds" in html
