@@ -15,6 +15,8 @@ from django.db import models
 from django.http import Http404, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
@@ -358,14 +360,15 @@ class AIProviderAdmin(ShortColumnsMixin, SuperuserEditsStaffViewsMixin, ModelAdm
 
 @admin.register(AIModel)
 class AIModelAdmin(ShortColumnsMixin, SuperuserEditsStaffViewsMixin, ModelAdmin):
+    # The model id alone is the row's link (tests and people find a row by it).
     list_display = (
-        "model_heading",
+        "model_id",
+        "provider",
         "capability",
         "active",
         "price",
         "context",
-        "requests",
-        "last_used",
+        "use",
         "selected_by",
     )
     list_filter = ("capability", "is_active", "is_free", "provider")
@@ -377,15 +380,16 @@ class AIModelAdmin(ShortColumnsMixin, SuperuserEditsStaffViewsMixin, ModelAdmin)
     class Media:
         css = {"all": ("aiadmin/providers/admin_lists.css",)}
 
-    @display(description="Model", header=True, ordering="model_id")
-    def model_heading(self, obj: AIModel) -> list[str]:
-        return [obj.model_id, str(obj.provider)]
+    @display(description="Requests, last used", header=True, ordering="total_requests")
+    def use(self, obj: AIModel) -> list[str]:
+        last = date_format(localtime(obj.last_used_at), "SHORT_DATETIME_FORMAT") if obj.last_used_at else ""
+        return [str(obj.total_requests), last]
 
     @display(description="Context", ordering="context_window")
     def context(self, obj: AIModel):
         return obj.context_window
 
-    @display(description="Price / M in · out")
+    @display(description="Price per M (in / out)")
     def price(self, obj: AIModel) -> str:
         if obj.is_free:
             return "free"
@@ -582,9 +586,11 @@ class AIRequestLogAdmin(AdminUserSearchMixin, RequestFreeAdminMixin, ModelAdmin)
     def model_heading(self, obj: AIRequestLog) -> list[str]:
         return [obj.model_name or "—", obj.provider_slug]
 
-    @display(description="Status", label={"ok": "success"}, ordering="status")
+    @display(description="Status", label={"ok": "success", "cancelled": "info", "failed": "danger"}, ordering="status")
     def status_label(self, obj: AIRequestLog) -> tuple[str, str]:
-        return ("ok" if obj.status == "ok" else "failed", obj.status)
+        # (colour, text): the status itself is shown, a failure of any kind in red.
+        kind = obj.status if obj.status in ("ok", "cancelled") else "failed"
+        return (kind, obj.status)
 
     @display(description="Latency", header=True, ordering="latency_ms")
     def latency(self, obj: AIRequestLog) -> list[str]:
