@@ -320,7 +320,7 @@ class AIProviderAdminForm(AIProviderForm):
         return cleaned
 
     def _merge_structured(self) -> None:
-        # ModelForm.clean has run the fields; the JSON fields are valid JSON here.
+        # The fields are cleaned (the JSON fields hold valid JSON here); the merge writes the two JSON values.
         cleaned = self.cleaned_data
         shown_capabilities, shown_config = self._shown_json()
         shown = structured_values(capabilities=shown_capabilities, config=shown_config)
