@@ -3,6 +3,7 @@ ciphertext), an empty input keeps the stored key, clearing is an explicit checkb
 
 from __future__ import annotations
 
+import json
 import re
 
 from django import forms
@@ -242,10 +243,22 @@ def _structured_fields() -> dict[str, forms.Field]:
     return fields
 
 
+class PrettyJSONFormField(SafeJSONFormField):
+    """The Advanced JSON, indented so it can be read and edited."""
+
+    def prepare_value(self, value):
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value  # what the admin typed, as typed
+        return json.dumps(value, ensure_ascii=False, indent=2, cls=self.encoder)
+
+
 class AIProviderAdminForm(AIProviderForm):
     """The provider form of the admin: the adapter family first (OpenAI-compatible unless
     chosen otherwise), the JSON fields as structured fields, the raw JSON under Advanced.
     Both go through the one schema (:func:`~.schema.provider_json_problems`)."""
+
+    capabilities = PrettyJSONFormField(label="Capabilities", required=False, widget=UnfoldAdminTextareaWidget)
+    config = PrettyJSONFormField(label="Config", required=False, widget=UnfoldAdminTextareaWidget)
 
     class Media:
         js = ("aiadmin/providers/provider_form.js",)
@@ -261,7 +274,7 @@ class AIProviderAdminForm(AIProviderForm):
             if name in self.fields:
                 # The JSON the page showed comes back with the post: what "changed" means (below).
                 self.fields[name].show_hidden_initial = True
-                self.fields[name].widget.attrs.setdefault("rows", 8)
+                self.fields[name].widget.attrs.setdefault("rows", 8 if name == "capabilities" else 16)
                 self.fields[name].widget.attrs.setdefault("spellcheck", "false")
         if "capabilities" in self.fields:
             self.fields["capabilities"].help_text = (
