@@ -90,10 +90,29 @@ def test_test_connection_checks_the_typed_values_before_saving(page, console_ser
     assert page.console_errors == []
 
 
+LONG_ID = "accounts/fireworks/models/llama-v3p1-405b-instruct-long-context-preview-2025"
+
+
+def add_a_model_with_a_long_id(page, base_url: str) -> None:
+    """A row whose id is one long word, the kind that used to widen the table."""
+    page.goto(base_url + "/admin/aiadmin_providers/aimodel/?q=" + LONG_ID)
+    if page.get_by_role("link", name=LONG_ID, exact=True).count():
+        return
+    page.goto(base_url + "/admin/aiadmin_providers/aimodel/add/")
+    page.select_option("select[name=provider]", label="Fireworks AI")
+    page.select_option("select[name=capability]", "chat")
+    page.fill("input[name=model_id]", LONG_ID)
+    page.fill("input[name=context_window]", "131072")
+    page.click("button[name=_save]")
+    page.wait_for_url("**/aimodel/")
+
+
 @pytest.mark.parametrize("user", ["admin", "staff"])
 def test_the_admin_pages_fit_1280_without_horizontal_scrolling(page, console_server, user):
     page.set_viewport_size({"width": 1280, "height": 800})
     login(page, console_server, user)
+    if user == "admin":
+        add_a_model_with_a_long_id(page, console_server)
     pages = [f"/admin/aiadmin_providers/{name}/" for name in LISTS]
     pages.append("/admin/aiadmin_providers/aiprovider/?q=fake")  # the change form, via its row
     for path in pages[:-1]:
