@@ -12,15 +12,23 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.http import Http404, HttpResponseNotAllowed
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
 from aiadmin.adapters.types import CAPABILITIES
 
+from .catalogue_prefill import catalogue_choices, catalogue_initial
+from .connection_check import provider_connection_check
 from .fields import Ciphertext
-from .forms import AdminProviderLimitForm, AdminProviderSettingsForm, AIProviderForm
+from .forms import AdminProviderLimitForm, AdminProviderSettingsForm, AIProviderAdminForm
 from .models import AdminProviderLimit, AdminProviderSettings, AIModel, AIProvider, AIRequestLog
 from .services import aimodel_select
+from .structured_config import STRUCTURED_FIELDS
 from .usage import limit_create, quota_remaining, quota_used
 
 
@@ -89,6 +97,22 @@ class SuperuserEditsStaffViewsMixin(SuperuserWritesMixin, RequestFreeAdminMixin)
         return is_staff(request)
 
 
+class ShortColumnsMixin:
+    """Short headings for the columns every list shares, so the lists fit a 1280 px window."""
+
+    @display(description="Active", boolean=True, ordering="is_active")
+    def active(self, obj) -> bool:
+        return obj.is_active
+
+    @display(description="Requests", ordering="total_requests")
+    def requests(self, obj) -> int:
+        return obj.total_requests
+
+    @display(description="Last used", ordering="last_used_at")
+    def last_used(self, obj):
+        return obj.last_used_at
+
+
 class CapabilityFilter(admin.SimpleListFilter):
     title = "capability"
     parameter_name = "capability"
@@ -103,23 +127,28 @@ class CapabilityFilter(admin.SimpleListFilter):
 
 
 @admin.register(AIProvider)
-class AIProviderAdmin(SuperuserEditsStaffViewsMixin, ModelAdmin):
-    form = AIProviderForm
+class AIProviderAdmin(ShortColumnsMixin, SuperuserEditsStaffViewsMixin, ModelAdmin):
+    form = AIProviderAdminForm
+
+    class Media:
+        css = {"all": ("aiadmin/providers/admin_lists.css",)}
+    change_form_outer_before_template = "aiadmin/providers/catalogue_picker.html"
+    change_form_after_template = "aiadmin/providers/test_connection.html"
     formfield_overrides = {
         **ModelAdmin.formfield_overrides,
         models.URLField: {**ModelAdmin.formfield_overrides.get(models.URLField, {}), "assume_scheme": "https"},
     }
+    # Few, narrow columns: the list fits a 1280 px window (name and slug share one column, the
+    # adapter and its status another).
     list_display = (
-        "__str__",
-        "slug",
-        "adapter",
+        "provider_heading",
         "adapter_state",
-        "is_active",
+        "active",
         "capability_list",
         "shared_key_state",
-        "sort_order",
-        "total_requests",
-        "last_used_at",
+        "order",
+        "requests",
+        "last_used",
     )
     list_filter = ("is_active", "adapter", CapabilityFilter, "allow_shared_for_normal_admins", "allow_personal_keys")
     search_fields = ("name", "display_name", "slug", "description")
@@ -129,38 +158,170 @@ class AIProviderAdmin(SuperuserEditsStaffViewsMixin, ModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         if not request.user.is_superuser:
-            key_fields = ("shared_key_state",)
-        elif obj is not None and obj.shared_api_key:
+            # Staff look at the row read-only: the stored JSON as it is, no form fields.
+            return [
+                (None, {"fields": (("name", "display_name"), ("slug", "adapter"), "description", "api_base_url", "website", "docs_url", "key_url", ("is_active", "sort_order"))}),
+                ("Keys and sharing", {"fields": ("shared_key_state", "allow_shared_for_normal_admins", "allow_personal_keys", "key_status")}),
+                ("Capabilities and configuration", {"classes": ("collapse",), "fields": ("capabilities", "config")}),
+                ("Usage", {"fields": (("total_requests", "last_used_at"), ("created_at", "updated_at"))}),
+            ]
+        if obj is not None and obj.shared_api_key:
             key_fields = self._key_fields
         else:
             key_fields = ("shared_api_key",)
+        usage = [("Usage", {"fields": (("total_requests", "last_used_at"), ("created_at", "updated_at"))})] if obj else []
         return [
             (
                 None,
                 {
                     "fields": (
+                        "adapter",
                         ("name", "display_name"),
-                        ("slug", "adapter"),
-                        "description",
+                        ("slug", "sort_order"),
                         "api_base_url",
-                        ("website", "docs_url", "key_url"),
-                        ("is_active", "sort_order"),
+                        "description",
+                        "is_active",
                     )
                 },
             ),
+            # One URL a line: three in a row leave each input a few characters wide.
+            ("Links on the card", {"fields": ("website", "docs_url", "key_url")}),
             ("Keys and sharing", {"fields": (*key_fields, "allow_shared_for_normal_admins", "allow_personal_keys", "key_status")}),
-            ("Capabilities and configuration", {"classes": ("collapse",), "fields": ("capabilities", "config")}),
-            ("Usage", {"fields": (("total_requests", "last_used_at"), ("created_at", "updated_at"))}),
+            ("Capabilities", {"fields": tuple((f"cap_{c}_supported", f"cap_{c}_dynamic") for c in CAPABILITIES)}),
+            (
+                "Connection",
+                {
+                    "fields": (
+                        "allow_private_network",
+                        "auth_style",
+                        ("auth_header", "auth_prefix"),
+                        "auth_param",
+                        "extra_headers",
+                        "models_path",
+                        "default_params",
+                    )
+                },
+            ),
+            (
+                "Which models are offered",
+                {
+                    "classes": ("collapse",),
+                    "fields": ("rules_exclude", *((f"rules_{c}_include", f"rules_{c}_exclude") for c in CAPABILITIES)),
+                },
+            ),
+            (
+                "Advanced: the raw JSON",
+                {
+                    "classes": ("collapse",),
+                    "description": (
+                        "What the fields above write, with every other key the adapter reads. Checked by the same "
+                        "schema. A field above that you change replaces its key here; keys without a field are kept; "
+                        "changing one key in both places to different values is refused."
+                    ),
+                    "fields": ("capabilities", "config"),
+                },
+            ),
+            *usage,
         ]
+
+    # --- "Start from the catalogue" and "Test connection" -----------------------------------
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        view = self.admin_site.admin_view(self.test_connection_view)  # login, CSRF, no caching
+        return [
+            path("test-connection/", view, name="%s_%s_test_connection" % info),
+            path("<path:object_id>/test-connection/", view, name="%s_%s_test_connection" % info),
+            *super().get_urls(),
+        ]
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        slug = request.GET.get("catalogue")
+        if slug:
+            values = catalogue_initial(slug=slug)
+            if values is None:
+                messages.warning(request, f"The catalogue has no provider “{slug}”.")
+            else:
+                initial.pop("catalogue", None)
+                initial.update(values)
+                if (values.get("config") or {}).get("requires_base_url_edit"):
+                    messages.info(request, "Replace the {…} parts of the base URL with your own (resource, region, project…).")
+        return initial
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if is_superuser(request) and request.method == "GET":
+            extra_context = {
+                **(extra_context or {}),
+                "catalogue_choices": catalogue_choices(),
+                "catalogue_picked": request.GET.get("catalogue", ""),
+            }
+        return super().add_view(request, form_url, extra_context)
+
+    def test_connection_view(self, request, object_id=None):
+        """A dry run of the form as typed (HTMX fragment): nothing is saved, the key is never
+        shown. Superusers only, POST only (the admin view wrapper checks the CSRF token)."""
+        if not is_superuser(request):
+            raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        obj = None
+        if object_id is not None:
+            obj = self.get_object(request, object_id)
+            if obj is None:
+                raise Http404
+        form_class = self.get_form(request, obj, change=obj is not None)
+        # A copy: validating the form writes the typed values onto its instance.
+        instance = AIProvider.objects.get(pk=obj.pk) if obj is not None else AIProvider()
+        form = form_class(request.POST, instance=instance)
+        form.is_valid()
+        context = {**self.admin_site.each_context(request), **self._connection_check(form, obj)}
+        return TemplateResponse(request, "aiadmin/providers/test_connection_result.html", context)
+
+    _CHECKED_FIELDS = ("adapter", "api_base_url", "capabilities", "config", "shared_api_key", "clear_shared_api_key")
+
+    def _connection_check(self, form, obj) -> dict:
+        problems = [
+            f"{form.fields[name].label or name}: {' '.join(form.errors[name])}"
+            for name in (*self._CHECKED_FIELDS, *STRUCTURED_FIELDS)
+            if name in form.errors and name in form.fields
+        ]
+        if problems:
+            return {"ok": False, "message": "Fix these first: " + "; ".join(problems), "key_used": ""}
+        cleaned = form.cleaned_data
+        base_url, config = cleaned.get("api_base_url") or "", cleaned.get("config") or {}
+        api_key, key_used = None, "no key"
+        if cleaned.get("shared_api_key"):
+            api_key, key_used = cleaned["shared_api_key"], "the key you typed"
+        elif obj is not None and obj.shared_api_key and not cleaned.get("clear_shared_api_key"):
+            same_place = base_url == obj.api_base_url and config.get("hub_url") == (obj.config or {}).get("hub_url")
+            if same_place:
+                api_key, key_used = obj.reveal_secret("shared_api_key"), "the stored shared key"
+            else:
+                key_used = "no key (the stored key is only sent to the URL it was saved with: type it again)"
+        result = provider_connection_check(
+            adapter=cleaned.get("adapter") or "", base_url=base_url, config=config, api_key=api_key,
+            name=cleaned.get("display_name") or cleaned.get("name") or "",
+        )
+        return {"ok": result.ok, "message": result.message, "key_used": key_used}
 
     def get_readonly_fields(self, request, obj=None):
         readonly = super().get_readonly_fields(request, obj)
         # The write-only key inputs are never rendered as read-only values.
         return [name for name in readonly if name not in self._key_fields]
 
-    @display(description="Adapter status", label={"ok": "success", "adapter missing": "danger"})
-    def adapter_state(self, obj: AIProvider) -> str:
-        return obj.adapter_status
+    @display(description="Order", ordering="sort_order")
+    def order(self, obj: AIProvider) -> int:
+        return obj.sort_order
+
+    @display(description="AI provider", header=True, ordering="name")
+    def provider_heading(self, obj: AIProvider) -> list[str]:
+        return [str(obj), obj.slug]
+
+    @display(description="Adapter", label={"ok": "info", "adapter missing": "danger"}, ordering="adapter")
+    def adapter_state(self, obj: AIProvider) -> tuple[str, str]:
+        status = obj.adapter_status
+        return (status, obj.adapter if status == "ok" else f"{obj.adapter}: {status}")
 
     @display(description="Capabilities")
     def capability_list(self, obj: AIProvider) -> str:
@@ -198,18 +359,16 @@ class AIProviderAdmin(SuperuserEditsStaffViewsMixin, ModelAdmin):
 
 
 @admin.register(AIModel)
-class AIModelAdmin(SuperuserEditsStaffViewsMixin, ModelAdmin):
+class AIModelAdmin(ShortColumnsMixin, SuperuserEditsStaffViewsMixin, ModelAdmin):
+    # The model id alone is the row's link (tests and people find a row by it).
     list_display = (
         "model_id",
         "provider",
         "capability",
-        "is_active",
-        "is_free",
-        "pricing_input",
-        "pricing_output",
-        "context_window",
-        "total_requests",
-        "last_used_at",
+        "active",
+        "price",
+        "context",
+        "use",
         "selected_by",
     )
     list_filter = ("capability", "is_active", "is_free", "provider")
@@ -217,6 +376,26 @@ class AIModelAdmin(SuperuserEditsStaffViewsMixin, ModelAdmin):
     list_select_related = ("provider", "selected_by")
     readonly_fields = ("total_requests", "last_used_at", "selected_by", "selected_at", "created_at")
     actions = ["make_active"]
+
+    class Media:
+        css = {"all": ("aiadmin/providers/admin_lists.css",)}
+
+    @display(description="Requests, last used", header=True, ordering="total_requests")
+    def use(self, obj: AIModel) -> list[str]:
+        last = date_format(localtime(obj.last_used_at), "SHORT_DATETIME_FORMAT") if obj.last_used_at else ""
+        return [str(obj.total_requests), last]
+
+    @display(description="Context", ordering="context_window")
+    def context(self, obj: AIModel):
+        return obj.context_window
+
+    @display(description="Price per M (in / out)")
+    def price(self, obj: AIModel) -> str:
+        if obj.is_free:
+            return "free"
+        if obj.pricing_input is None and obj.pricing_output is None:
+            return "—"
+        return f"{_amount(obj.pricing_input)} / {_amount(obj.pricing_output)}"
 
     @action(
         description="Make active (the provider's previous model for the capability is deactivated)",
@@ -262,17 +441,20 @@ class OwnRowsAdminMixin(RequestFreeAdminMixin):
 
 
 @admin.register(AdminProviderSettings)
-class AdminProviderSettingsAdmin(AdminUserSearchMixin, OwnRowsAdminMixin, ModelAdmin):
+class AdminProviderSettingsAdmin(ShortColumnsMixin, AdminUserSearchMixin, OwnRowsAdminMixin, ModelAdmin):
     """Staff edit their own rows: personal key, shared-key choice, preferences, on/off. Which
     admin and provider a row is for is fixed once it exists (a personal key for one provider
     must never be sent to another, nor handed to another admin); limits are elsewhere."""
 
     form = AdminProviderSettingsForm
-    list_display = ("provider", "admin", "personal_key_state", "use_shared_api", "is_active", "total_requests", "last_used_at")
+    list_display = ("provider", "admin", "personal_key_state", "use_shared_api", "active", "requests", "last_used")
     list_filter = ("is_active", "use_shared_api", "provider")
     search_fields = ("provider__name", "provider__slug")
     list_select_related = ("provider", "admin")
     readonly_fields = ("personal_key_state", "key_status", "monthly_limit_state", "total_requests", "last_used_at", "created_at", "updated_at")
+
+    class Media:
+        css = {"all": ("aiadmin/providers/admin_lists.css",)}
 
     def has_add_permission(self, request):
         return is_staff(request)
@@ -327,6 +509,10 @@ class AdminProviderSettingsAdmin(AdminUserSearchMixin, OwnRowsAdminMixin, ModelA
         return _limit_summary(limit) if limit is not None else "None (set by a superadmin under “Monthly limits”)"
 
 
+def _amount(value) -> str:
+    return "—" if value is None else f"{value.normalize():f}"
+
+
 def _limit_summary(limit: AdminProviderLimit) -> str:
     if limit.monthly_limit is None:
         return "Unlimited"
@@ -343,6 +529,9 @@ class AdminProviderLimitAdmin(AdminUserSearchMixin, SuperuserWritesMixin, OwnRow
     search_fields = ("provider__name", "provider__slug")
     list_select_related = ("provider", "admin")
     readonly_fields = ("requests_this_month", "remaining", "created_at", "updated_at")
+
+    class Media:
+        css = {"all": ("aiadmin/providers/admin_lists.css",)}
 
     def get_fields(self, request, obj=None):
         fields = ["admin", "provider", "monthly_limit"]
@@ -380,21 +569,42 @@ class AIRequestLogAdmin(AdminUserSearchMixin, OwnRowsAdminMixin, ModelAdmin):
     list_display = (
         "created_at",
         "admin",
-        "provider_slug",
-        "model_name",
+        "model_heading",
         "capability",
         "key_source",
-        "status",
-        "latency_ms",
-        "time_to_first_token_ms",
-        "input_tokens",
-        "output_tokens",
+        "status_label",
+        "latency",
+        "tokens",
         "estimated_cost",
     )
     list_filter = ("status", "capability", "key_source", "provider")
     search_fields = ("provider_slug", "model_name", "error_message")
     list_select_related = ("admin",)
     date_hierarchy = "created_at"
+
+    class Media:
+        css = {"all": ("aiadmin/providers/admin_lists.css",)}
+
+    @display(description="Model", header=True, ordering="model_name")
+    def model_heading(self, obj: AIRequestLog) -> list[str]:
+        return [obj.model_name or "—", obj.provider_slug]
+
+    @display(description="Status", label={"ok": "success", "cancelled": "info", "failed": "danger"}, ordering="status")
+    def status_label(self, obj: AIRequestLog) -> tuple[str, str]:
+        # (colour, text): the status itself is shown, a failure of any kind in red.
+        kind = obj.status if obj.status in ("ok", "cancelled") else "failed"
+        return (kind, obj.status)
+
+    @display(description="Latency", header=True, ordering="latency_ms")
+    def latency(self, obj: AIRequestLog) -> list[str]:
+        first = f"first token {obj.time_to_first_token_ms} ms" if obj.time_to_first_token_ms is not None else ""
+        return [f"{obj.latency_ms} ms" if obj.latency_ms is not None else "—", first]
+
+    @display(description="Tokens in / out", header=True)
+    def tokens(self, obj: AIRequestLog) -> list[str]:
+        if obj.input_tokens is None and obj.output_tokens is None:
+            return ["—", ""]
+        return [f"{obj.input_tokens or 0} in", f"{obj.output_tokens or 0} out"]
 
     def has_add_permission(self, request):
         return False  # the ledger is written by the service, never by hand
