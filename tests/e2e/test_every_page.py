@@ -177,6 +177,9 @@ ADMIN_EXTRA = [
     # Django's own history and delete pages, once (every model shares their templates).
     Visit("aiprovider-history", "admin:aiadmin_providers_aiprovider_history", args=("{provider}",)),
     Visit("aiprovider-delete", "admin:aiadmin_providers_aiprovider_delete", args=("{provider}",), status=STAFF_403),
+    # The provider form's dry-run connection check: POST only, superadmins only.
+    Visit("aiprovider-test-connection-get", "admin:aiadmin_providers_aiprovider_test_connection", status={"admin": 405, "staff": 403}, shot=False),
+    Visit("aiprovider-change-test-connection-get", "admin:aiadmin_providers_aiprovider_test_connection", args=("{provider}",), status={"admin": 405, "staff": 403}, shot=False),
     Visit("admin-index", "admin:index"),
     Visit("admin-app-aiadmin-providers", "admin:app_list", args=("aiadmin_providers",)),
 ]
