@@ -18,7 +18,7 @@ from unfold.decorators import action, display
 from aiadmin.adapters.types import CAPABILITIES
 
 from .fields import Ciphertext
-from .forms import AdminProviderLimitForm, AdminProviderSettingsForm, AIProviderForm
+from .forms import AdminProviderLimitForm, AdminProviderSettingsForm, AIProviderForm, shared_key_offered
 from .models import AdminProviderLimit, AdminProviderSettings, AIModel, AIProvider, AIRequestLog
 from .services import aimodel_select
 from .usage import limit_create, quota_remaining, quota_used
@@ -288,7 +288,13 @@ class AdminProviderSettingsAdmin(AdminUserSearchMixin, OwnRowsAdminMixin, ModelA
         if obj is not None:
             if obj.personal_api_key:
                 fields.insert(2, "clear_personal_api_key")
+            if not obj.provider.allow_personal_keys:
+                fields.remove("personal_api_key")
             fields += ["key_status", "monthly_limit_state"]
+        # As the form decides (AdminProviderSettingsForm): no option the row's admin cannot use.
+        row_admin = obj.admin if obj is not None else (None if request.user.is_superuser else request.user)
+        if not shared_key_offered(admin=row_admin, provider=obj.provider if obj is not None else None):
+            fields.remove("use_shared_api")
         if request.user.is_superuser:
             return ["admin", *fields]
         return fields
