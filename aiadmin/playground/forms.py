@@ -14,7 +14,7 @@ from unfold.widgets import (
     UnfoldAdminTextInputWidget,
 )
 
-from .picker import choice_label, choice_split, choice_usable, choice_value
+from .picker import choice_label, choice_split, choice_usable, choice_value, preferred_value
 from aiadmin.unified.results import AvailableModel
 
 from aiadmin.conf import aiadmin_settings
@@ -41,6 +41,8 @@ class PlaygroundForm(forms.Form):
     def __init__(self, *args, models: Sequence[AvailableModel] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["model"].choices = model_choices(models)
+        # The admin's preferred model is preselected; without one, the first in the list.
+        self.fields["model"].initial = preferred_value(models)
 
     @property
     def has_models(self) -> bool:
