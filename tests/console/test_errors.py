@@ -60,6 +60,14 @@ def test_a_console_refusal_carries_aiadmins_own_reason(staff_client, make_provid
     assert "Only superadmins test the shared key." in html
 
 
+def test_the_shared_key_form_tells_staff_who_sets_it(staff_client, make_provider):
+    provider = make_provider(slug="keyed", adapter="openai", config={"auth": {"style": "bearer"}})
+    response = staff_client.post(reverse("aiadmin_console:shared_key", args=[provider.slug]), {"shared_api_key": "sk-x-000000000000"})
+    html = response.content.decode()
+    assert response.status_code == 403 and sidebar_in(html)
+    assert "Only superadmins can set the shared key and the sharing policy." in html
+
+
 def test_a_refusal_raised_outside_aiadmin_gets_the_generic_sentence(rf_staff):
     # Someone else's message may say anything (names, ids): not shown.
     exception = _raised_here(PermissionDenied("internal: user 42 lacks perm x.y"))
@@ -143,7 +151,7 @@ def test_a_server_error_is_the_500_page_without_a_traceback(staff_client, monkey
     assert "Traceback" not in html and "RuntimeError" not in html and "sk-should-never-show" not in html
 
 
-def test_the_500_page_answers_with_the_database_and_cache_down(monkeypatch, django_assert_num_queries):
+def test_the_500_page_answers_with_the_database_and_cache_down(monkeypatch):
     from django.core.cache import cache
     from django.db.backends.base.base import BaseDatabaseWrapper
     from django.utils.functional import SimpleLazyObject
@@ -156,7 +164,9 @@ def test_the_500_page_answers_with_the_database_and_cache_down(monkeypatch, djan
     request = RequestFactory().get("/admin/console/")
     request.user = SimpleLazyObject(down)  # the session and user tables are unreachable too
     response = errors.server_error(request)
-    assert response.status_code == 500 and errors.SERVER_ERROR in response.content.decode()
+    html = response.content.decode()
+    # The styled page (not the plain fallback): rendering it made no query and no cache call.
+    assert response.status_code == 500 and errors.SERVER_ERROR in html and 'data-testid="error-page"' in html
 
 
 def test_the_500_page_falls_back_to_plain_html_when_templates_fail(monkeypatch):

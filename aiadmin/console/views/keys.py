@@ -62,7 +62,7 @@ def keys_view(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "aiadmin/console/keys.html", console_context(request, title=f"Keys · {provider}", **_context(request, provider)))
 
 
-@console_view(superuser=True)
+@console_view(superuser=True, refusal="Only superadmins can set the shared key and the sharing policy.")
 def shared_key_view(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
