@@ -43,7 +43,7 @@ def _respond(request: HttpRequest, provider: AIProvider, partial: str, **overrid
 
 
 def _respond_saved(request: HttpRequest, provider: AIProvider, saved: str, **overrides) -> HttpResponse:
-    """After a save: the saved panel, plus the status line and the other panel out of band,
+    """After an HTMX save (a plain POST is redirected to the page): the saved panel, plus the status line and the other panel out of band,
     since the decision (and which options are offered) may have changed with it. The other
     panel's inputs keep what the admin typed there (hx-preserve), the saved one starts empty."""
     context = _context(request, provider, **overrides)
@@ -51,9 +51,7 @@ def _respond_saved(request: HttpRequest, provider: AIProvider, saved: str, **ove
     if other is not None:
         for field in other.fields.values():
             field.widget.attrs["hx-preserve"] = "true"
-    if request.htmx:
-        return render(request, f"aiadmin/console/keys.html#{saved}-response", context)
-    return render(request, "aiadmin/console/keys.html", console_context(request, title=f"Keys · {provider}", **context))
+    return render(request, f"aiadmin/console/keys.html#{saved}-response", context)
 
 
 @console_view
