@@ -187,3 +187,15 @@ def test_403_and_404_still_answer_when_the_sidebar_cannot_be_built(rf_staff, mon
     for response, words in ((errors.page_not_found(rf_staff), errors.NOT_FOUND), (errors.permission_denied(rf_staff), errors.GENERIC_REFUSAL)):
         assert words in response.content.decode() and "database is down" not in response.content.decode()
     assert errors.page_not_found(rf_staff).status_code == 404
+
+
+def test_an_expired_form_gets_the_styled_403_saying_to_reload(staff_user, make_provider):
+    from django.test import Client
+
+    provider = make_provider(slug="keyed", adapter="openai", config={"auth": {"style": "bearer"}})
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(staff_user)
+    response = client.post(reverse("aiadmin_console:personal_key", args=[provider.slug]), {"personal_api_key": "sk-x-000000000000"})
+    html = response.content.decode()
+    assert response.status_code == 403 and sidebar_in(html)
+    assert errors.CSRF_REFUSAL in html and "CSRF cookie" not in html

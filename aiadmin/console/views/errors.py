@@ -5,6 +5,10 @@ adds one line each, see the README):
     handler404 = "aiadmin.console.views.errors.page_not_found"
     handler500 = "aiadmin.console.views.errors.server_error"
 
+and in settings, for a refused form post (an expired session or page):
+
+    CSRF_FAILURE_VIEW = "aiadmin.console.views.errors.csrf_failure"
+
 Staff get the page inside the console layout (Unfold's sidebar) with a link back to the
 provider cards; anyone else a simple page that links to the admin login. A 403 says who can do
 what was refused. The 500 page never queries the database or the cache (they may be why it is
@@ -27,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 GENERIC_REFUSAL = "Your account may not do this. A superadmin can, or can give you access."
 NOT_FOUND = "There is nothing at this address: the provider or item may have been removed or renamed, or the link is mistyped."
+CSRF_REFUSAL = "The page was open too long or your session changed, so the form was not sent. Reload the page and try again."
 SERVER_ERROR = "Something went wrong on our side and was logged. Try again in a moment; if it keeps happening, tell your administrator."
 # What an admin URL's action is, in words ("Only superadmins can add AI providers.").
 _ADMIN_VERBS = {"add": "add", "change": "change", "delete": "delete"}
@@ -44,6 +49,11 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     # Http404's message is Django's ("No AIProvider matches the given query."), not for people.
     return _page(request, status=404, title="Page not found", sentence=NOT_FOUND)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    # Django's reason names cookies and referers; what the admin can do is reload.
+    return _page(request, status=403, title="This form has expired", sentence=CSRF_REFUSAL)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
