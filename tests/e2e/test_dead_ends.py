@@ -15,9 +15,10 @@ KEYLESS_FOR_STAFF = "friendliai"
 
 
 def script_errors(page: Page, status: int) -> list[str]:
-    """The page's console errors, less the browser's note about the page's own error status."""
-    note = f"the server responded with a status of {status}"
-    return [error for error in page.console_errors if note not in error]
+    """The page's console errors, less the notes of the expected error status (the browser's
+    for the document, htmx's for a request)."""
+    notes = (f"the server responded with a status of {status}", f"Response Status Error Code {status}")
+    return [error for error in page.console_errors if not any(note in error for note in notes)]
 
 
 def mark_page(page: Page) -> None:
@@ -127,3 +128,20 @@ def test_the_sidebar_lights_exactly_the_current_page(page, console_server, who):
         active = page.locator("#nav-sidebar a.active")
         expect(active).to_have_count(1)
         expect(active).to_have_attribute("href", lit)
+
+
+def test_a_refused_htmx_save_shows_why_instead_of_doing_nothing(page, console_server):
+    login(page, console_server, "staff")
+    page.goto(f"{console_server}{CONSOLE}/providers/{KEYLESS_FOR_STAFF}/keys/")
+    mark_page(page)
+    # Another tab logged in again (or the session rotated): the page's CSRF token is stale.
+    page.context.add_cookies([{"name": "csrftoken", "value": "x" * 32, "url": console_server}])
+    page.locator("#id_personal_api_key").fill("sk-e2e-never-saved-0000000")
+    page.get_by_test_id("personal-save").click()
+    error = page.get_by_test_id("personal-panel").get_by_test_id("error-page")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("Reload the page and try again.")
+    expect(page.get_by_test_id("key-decision")).to_contain_text("add your personal key below")  # nothing saved
+    expect(page.locator("#id_personal_api_key")).to_have_value("sk-e2e-never-saved-0000000")  # nothing lost
+    assert page_was_not_reloaded(page)
+    assert not script_errors(page, 403)
