@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
+from django_htmx.http import HttpResponseClientRedirect
 
 
 SUPERUSERS_ONLY = "Only superadmins can do this."
@@ -26,11 +27,21 @@ SUPERUSERS_ONLY = "Only superadmins can do this."
 
 def _check(request, user, superuser: bool, refusal: str):
     if not (user.is_active and user.is_staff):
-        return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+        return _to_login(request)
     if superuser and not user.is_superuser:
         raise PermissionDenied(refusal)
     request.user = user
     return None
+
+
+def _to_login(request):
+    htmx = getattr(request, "htmx", None)
+    if htmx:
+        # A fragment request (the session ended while the page was open): a redirect would put
+        # the login page inside a panel. Send the whole page there, and back to it afterwards.
+        page = htmx.current_url_abs_path or reverse("aiadmin_console:cards")
+        return HttpResponseClientRedirect(redirect_to_login(page, reverse("admin:login"))["Location"])
+    return redirect_to_login(request.get_full_path(), reverse("admin:login"))
 
 
 def console_view(view=None, *, superuser: bool = False, refusal: str = SUPERUSERS_ONLY):

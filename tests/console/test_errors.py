@@ -199,3 +199,16 @@ def test_an_expired_form_gets_the_styled_403_saying_to_reload(staff_user, make_p
     html = response.content.decode()
     assert response.status_code == 403 and sidebar_in(html)
     assert errors.CSRF_REFUSAL in html and "CSRF cookie" not in html
+
+
+def test_an_htmx_request_after_the_session_ended_sends_the_whole_page_to_login(client, make_provider):
+    provider = make_provider(slug="keyed", adapter="openai", config={"auth": {"style": "bearer"}})
+    page = reverse("aiadmin_console:keys", args=[provider.slug])
+    response = client.post(
+        reverse("aiadmin_console:personal_key", args=[provider.slug]),
+        {"personal_api_key": "sk-x-000000000000"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL=f"http://testserver{page}",
+    )
+    # Not a 302 that htmx would follow and swap the login form into the panel.
+    assert response.status_code == 200 and response["HX-Redirect"] == f"{reverse('admin:login')}?next={page}"

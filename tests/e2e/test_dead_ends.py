@@ -4,10 +4,12 @@ lights exactly the current page."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import login
+from .conftest import USERS, login
 
 CONSOLE = "/admin/console"
 # A catalogue provider nobody has a key for: this module's saves stay with it (and are undone).
@@ -145,3 +147,18 @@ def test_a_refused_htmx_save_shows_why_instead_of_doing_nothing(page, console_se
     expect(page.locator("#id_personal_api_key")).to_have_value("sk-e2e-never-saved-0000000")  # nothing lost
     assert page_was_not_reloaded(page)
     assert not script_errors(page, 403)
+
+
+def test_a_save_after_the_session_ended_leads_to_the_login_and_back(page, console_server):
+    login(page, console_server, "staff")
+    keys_page = f"{CONSOLE}/providers/{KEYLESS_FOR_STAFF}/keys/"
+    page.goto(f"{console_server}{keys_page}")
+    page.context.clear_cookies(name="sessionid")
+    page.get_by_test_id("personal-save").click()
+    # The whole page goes to the login (not a login form inside the panel), then back.
+    expect(page).to_have_url(re.compile(r"/admin/login/\?next=" + re.escape(keys_page)))
+    expect(page.get_by_test_id("personal-panel")).to_have_count(0)
+    page.fill("input[name=username]", "staff")
+    page.fill("input[name=password]", USERS["staff"])
+    page.click("button[type=submit], input[type=submit]")
+    expect(page).to_have_url(f"{console_server}{keys_page}")
