@@ -107,15 +107,15 @@ def _admin_sentence(request: HttpRequest) -> str:
 
 def _page(request: HttpRequest, *, status: int, title: str, sentence: str) -> HttpResponse:
     values = {"status": status, "title": title, "sentence": sentence}
-    staff = _is_staff(request)
+    to_cards = {"back_url": _url("aiadmin_console:cards", "/admin/"), "back_label": "Back to the provider cards"}
     if getattr(request, "htmx", False):
-        # A fragment request (a panel, a form): the message alone, never a page inside a panel.
-        back = {"back_url": _url("aiadmin_console:cards", "/admin/"), "back_label": "Back to the provider cards"}
-        return HttpResponse(loader.render_to_string("aiadmin/console/errors/message.html", {**values, **back}), status=status)
+        # A fragment request (a panel, a form): the message alone, never a page inside a panel
+        # (console.js shows it after the form that asked).
+        return HttpResponse(loader.render_to_string("aiadmin/console/errors/message.html", {**values, **to_cards}), status=status)
+    staff = _is_staff(request)
     if staff:
         try:
-            back = {"back_url": _url("aiadmin_console:cards", "/admin/"), "back_label": "Back to the provider cards"}
-            context = console_context(request, **values, **back)
+            context = console_context(request, **values, **to_cards)
             return HttpResponse(loader.render_to_string("aiadmin/console/errors/console.html", context, request), status=status)
         except Exception:
             # The sidebar needs the database; without it the simple page still answers.
