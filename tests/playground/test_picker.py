@@ -69,3 +69,10 @@ def test_the_image_form_starts_on_the_preferred_model(staff_user, two_providers)
     form = ImageForm(models=available_models(capability="image", admin=staff_user))
     assert form["model"].value() == choice_value("second", "second-image")
     assert f'value="{choice_value("second", "second-image")}" selected' in str(form["model"])
+
+
+def test_the_image_page_renders_the_preferred_option_selected(staff_client, staff_user, two_providers):
+    prefer(staff_user, two_providers[1], image="second-image")
+    html = staff_client.get(reverse("aiadmin_console:image")).content.decode()
+    assert f'value="{choice_value("second", "second-image")}" selected' in html
+    assert f'value="{choice_value("first", "first-image")}" selected' not in html
