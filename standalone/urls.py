@@ -12,3 +12,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", RedirectView.as_view(pattern_name="aiadmin_console:cards", permanent=False)),
 ]
+
+# Error pages in the console's look (a host project adds the same three lines).
+handler403 = "aiadmin.console.views.errors.permission_denied"
+handler404 = "aiadmin.console.views.errors.page_not_found"
+handler500 = "aiadmin.console.views.errors.server_error"

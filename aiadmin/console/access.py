@@ -2,7 +2,8 @@
 
 ``console_view`` works for sync and async views: it requires an active staff user (anonymous
 users go to the admin login), applies CSRF protection and ``never_cache``, and with
-``superuser=True`` answers 403 to everyone else.
+``superuser=True`` answers 403 to everyone else, saying ``refusal`` (the 403 page shows it:
+aiadmin's refusals are written for admins, see views/errors.py).
 """
 
 from __future__ import annotations
@@ -18,18 +19,32 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
+from django_htmx.http import HttpResponseClientRedirect
 
 
-def _check(request, user, superuser: bool):
+SUPERUSERS_ONLY = "Only superadmins can do this."
+
+
+def _check(request, user, superuser: bool, refusal: str):
     if not (user.is_active and user.is_staff):
-        return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+        return _to_login(request)
     if superuser and not user.is_superuser:
-        raise PermissionDenied("Only superadmins may do this.")
+        raise PermissionDenied(refusal)
     request.user = user
     return None
 
 
-def console_view(view=None, *, superuser: bool = False):
+def _to_login(request):
+    htmx = getattr(request, "htmx", None)
+    if htmx:
+        # A fragment request (the session ended while the page was open): a redirect would put
+        # the login page inside a panel. Send the whole page there, and back to it afterwards.
+        page = htmx.current_url_abs_path or reverse("aiadmin_console:cards")
+        return HttpResponseClientRedirect(redirect_to_login(page, reverse("admin:login"))["Location"])
+    return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+
+
+def console_view(view=None, *, superuser: bool = False, refusal: str = SUPERUSERS_ONLY):
     def decorate(view):
         if inspect.iscoroutinefunction(view):
 
@@ -37,14 +52,14 @@ def console_view(view=None, *, superuser: bool = False):
             async def wrapper(request, *args, **kwargs):
                 # The session and the user in one trip to the sync thread; request.auser()
                 # makes two (each costs about 0.2 ms of CPU).
-                refused = _check(request, await sync_to_async(get_user)(request), superuser)
+                refused = _check(request, await sync_to_async(get_user)(request), superuser, refusal)
                 return refused or await view(request, *args, **kwargs)
 
         else:
 
             @functools.wraps(view)
             def wrapper(request, *args, **kwargs):
-                refused = _check(request, request.user, superuser)
+                refused = _check(request, request.user, superuser, refusal)
                 return refused or view(request, *args, **kwargs)
 
         return never_cache(csrf_protect(wrapper))

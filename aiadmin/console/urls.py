@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from .views import browser, cards
 from .views import chat as chat_views
@@ -7,6 +7,7 @@ from .views.usage import usage_view
 from .views import audio as audio_views
 from .views import image as image_views
 from .views import keys as keys_views
+from .views import errors as error_views
 
 app_name = "aiadmin_console"
 
@@ -33,4 +34,7 @@ urlpatterns = [
     path("providers/<slug:slug>/keys/shared/", keys_views.shared_key_view, name="shared_key"),
     path("providers/<slug:slug>/keys/personal/", keys_views.personal_key_view, name="personal_key"),
     path("providers/<slug:slug>/keys/test/", keys_views.test_connection_view, name="test_connection"),
+    # Last: any other console address ending in "/" is the console's 404 (without the slash the
+    # admin's catch-all still appends it, so "usage" reaches "usage/").
+    re_path(r"^(?P<rest>.*/)$", error_views.console_not_found, name="not_found"),
 ]

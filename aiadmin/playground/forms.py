@@ -13,7 +13,7 @@ from aiadmin.conf import aiadmin_settings
 from aiadmin.unified.content import CONTENT_LANGUAGES as _CONTENT_LANGUAGES
 from aiadmin.unified.results import AvailableModel
 
-from .picker import choice_label, choice_split, choice_usable, choice_value
+from .picker import choice_label, choice_split, choice_usable, choice_value, preferred_value
 from .services import UPLOAD_EXTENSIONS, upload_size_text
 
 IMAGE_SIZES = ("256x256", "512x512", "1024x1024", "1024x1792", "1792x1024")
@@ -59,6 +59,8 @@ class PlaygroundForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["model"].choices = model_choices(models)
         self.usable_models = [model for model in models if choice_usable(model)[0]]
+        # The admin's preferred model is preselected; without one, the first in the list.
+        self.fields["model"].initial = preferred_value(models)
 
     @property
     def has_models(self) -> bool:

@@ -39,6 +39,8 @@ class ModelChoice:
     unavailable_reason: str
     # Requests left this month with this provider; None when the admin has no limit there.
     remaining_quota: int | None
+    # The admin's preferred model for this capability at this provider (AdminProviderSettings).
+    is_preference: bool = False
 
 
 def choice_value(provider_slug: str, model_id: str) -> str:
@@ -73,6 +75,21 @@ def quota_by_provider(admin, slugs: Iterable[str]) -> dict[str, int | None]:
     return {row.provider.slug: quota_remaining(limit_row=row) for row in rows}
 
 
+def choice_default(choices: Iterable[ModelChoice]) -> ModelChoice | None:
+    """The option preselected in a picker: the admin's preferred model if they can use it, else
+    the first usable one (the providers' sort order)."""
+    usable = [choice for choice in choices if choice.usable]
+    return next((choice for choice in usable if choice.is_preference), usable[0] if usable else None)
+
+
+def preferred_value(models: Iterable[AvailableModel]) -> str | None:
+    """The picker value of the admin's usable preferred model, for a form's initial value."""
+    for model in models:
+        if model.is_preference and choice_usable(model)[0]:
+            return choice_value(model.provider, model.model_id)
+    return None
+
+
 async def model_choices(capability: str, admin) -> list[ModelChoice]:
     available = await service.aget_available_models(capability, admin)
     quotas = await sync_to_async(quota_by_provider)(admin, {model.provider for model in available}) if available else {}
@@ -90,6 +107,7 @@ async def model_choices(capability: str, admin) -> list[ModelChoice]:
                 usable=usable,
                 unavailable_reason=reason,
                 remaining_quota=quotas.get(model.provider),
+                is_preference=model.is_preference,
             )
         )
     return choices

@@ -42,6 +42,12 @@ def provider_needs_key(provider: AIProvider) -> bool:
     return config_auth_style(provider.config) != "none"
 
 
+def shared_key_permitted(*, admin, provider: AIProvider) -> bool:
+    """Whether calls by this admin may use the provider's shared key (a key is set, and the
+    admin is a superadmin or the provider shares it with normal admins)."""
+    return bool(provider.shared_api_key) and (admin.is_superuser or provider.allow_shared_for_normal_admins)
+
+
 def access_decide(
     *, admin, provider: AIProvider, settings: AdminProviderSettings | None
 ) -> AccessDecision:
@@ -59,7 +65,7 @@ def access_decide(
     if not provider_needs_key(provider):
         return AccessDecision(ModelAccessState.AVAILABLE_SHARED, KeySource.NONE, f"{provider} needs no key.")
     has_personal = bool(provider.allow_personal_keys and settings is not None and settings.personal_api_key)
-    shared_permitted = bool(provider.shared_api_key) and (admin.is_superuser or provider.allow_shared_for_normal_admins)
+    shared_permitted = shared_key_permitted(admin=admin, provider=provider)
     wants_shared = settings is not None and settings.use_shared_api
     if has_personal and not (wants_shared and shared_permitted):
         return AccessDecision(ModelAccessState.AVAILABLE_PERSONAL, KeySource.PERSONAL, "Calls use your personal key.")

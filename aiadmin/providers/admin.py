@@ -25,7 +25,7 @@ from aiadmin.adapters.types import CAPABILITIES
 from .catalogue_prefill import catalogue_choices, catalogue_initial
 from .connection_check import provider_connection_check
 from .fields import Ciphertext
-from .forms import AdminProviderLimitForm, AdminProviderSettingsForm, AIProviderAdminForm
+from .forms import AdminProviderLimitForm, AdminProviderSettingsForm, AIProviderAdminForm, shared_key_offered
 from .models import AdminProviderLimit, AdminProviderSettings, AIModel, AIProvider, AIRequestLog
 from .services import aimodel_select
 from .structured_config import STRUCTURED_FIELDS
@@ -470,7 +470,13 @@ class AdminProviderSettingsAdmin(ShortColumnsMixin, AdminUserSearchMixin, OwnRow
         if obj is not None:
             if obj.personal_api_key:
                 fields.insert(2, "clear_personal_api_key")
+            if not obj.provider.allow_personal_keys:
+                fields.remove("personal_api_key")
             fields += ["key_status", "monthly_limit_state"]
+        # As the form decides (AdminProviderSettingsForm): no option the row's admin cannot use.
+        row_admin = obj.admin if obj is not None else (None if request.user.is_superuser else request.user)
+        if not shared_key_offered(admin=row_admin, provider=obj.provider if obj is not None else None):
+            fields.remove("use_shared_api")
         if request.user.is_superuser:
             return ["admin", *fields]
         return fields

@@ -20,6 +20,7 @@ from aiadmin.adapters.registry import registry
 from aiadmin.adapters.types import CAPABILITIES
 from aiadmin.adapters.urlguard import base_url_save_problem
 
+from .access import shared_key_permitted
 from .fields import SafeJSONFormField
 from .form_fields import HeaderRowsField
 from .models import AdminProviderLimit, AdminProviderSettings, AIProvider
@@ -368,6 +369,18 @@ AIProviderAdminForm.base_fields.update(AIProviderAdminForm.declared_fields)
 assert set(STRUCTURED_FIELDS) <= set(AIProviderAdminForm.base_fields)
 
 
+def shared_key_offered(*, admin, provider: AIProvider | None) -> bool:
+    """Whether "use the shared key" can mean anything for this admin and provider. The admin
+    unknown yet (a superadmin adding a row for someone): offered, and checked on save."""
+    if admin is None:
+        return True
+    if provider is not None:
+        return shared_key_permitted(admin=admin, provider=provider)
+    # An add form, before a provider is picked: offered if any provider shares with them.
+    shared = AIProvider.objects.exclude(shared_api_key="")
+    return (shared if admin.is_superuser else shared.filter(allow_shared_for_normal_admins=True)).exists()
+
+
 class AdminProviderSettingsForm(SecretFieldsFormMixin, forms.ModelForm):
     secret_fields = ("personal_api_key",)
     personal_api_key = write_only_secret_field("Personal API key")
@@ -378,6 +391,28 @@ class AdminProviderSettingsForm(SecretFieldsFormMixin, forms.ModelForm):
     class Meta:
         model = AdminProviderSettings
         exclude = ("personal_api_key",)
+
+    def __init__(self, *args, current_user=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if current_user is not None:
+            self.current_user = current_user
+        # No control the admin cannot use; clean() refuses a withheld one if it is posted anyway.
+        provider = self.instance.provider if self.instance.provider_id else None
+        self.withheld = {}
+        # (The admin may have left the field out already: its fieldsets ask the same question.)
+        if not shared_key_offered(admin=self._row_admin(), provider=provider):
+            self.fields.pop("use_shared_api", None)
+            whom = "you" if self.current_user is not None else "this admin"
+            sharer = str(provider) if provider is not None else "No provider"
+            self.withheld["use_shared_api"] = f"{sharer} does not share its key with {whom}: add a personal key instead."
+        if provider is not None and not provider.allow_personal_keys and "personal_api_key" in self.fields:
+            del self.fields["personal_api_key"]
+            self.withheld["personal_api_key"] = f"{provider} does not accept personal keys; its shared key is used."
+        if not self.instance.personal_api_key:  # nothing to clear (a key stored earlier still can be)
+            self.fields.pop("clear_personal_api_key", None)
+
+    def _row_admin(self):
+        return self.instance.admin if self.instance.admin_id else self.current_user
 
     def clean(self):
         cleaned = super().clean()
@@ -390,7 +425,13 @@ class AdminProviderSettingsForm(SecretFieldsFormMixin, forms.ModelForm):
         provider = cleaned.get("provider") or (self.instance.provider if self.instance.provider_id else None)
         if provider is not None and cleaned.get("personal_api_key") and not provider.allow_personal_keys:
             self.add_error("personal_api_key", f"{provider} does not accept personal keys; its shared key is used.")
-        admin = cleaned.get("admin") or self.current_user
+        for name, refusal in self.withheld.items():
+            if self.data.get(self.add_prefix(name)):
+                self.add_error(None, refusal)
+        admin = cleaned.get("admin") or self._row_admin()
+        if cleaned.get("use_shared_api") and provider is not None and admin is not None:
+            if not shared_key_permitted(admin=admin, provider=provider):
+                self.add_error("use_shared_api", f"{provider} does not share its key with this admin: add a personal key instead.")
         if provider is not None and admin is not None:
             duplicates = AdminProviderSettings.objects.filter(admin=admin, provider=provider).exclude(pk=self.instance.pk)
             if duplicates.exists():

@@ -142,7 +142,8 @@ def available_models(*, capability: str, admin) -> list[AvailableModel]:
         preferred = (settings_row.preferred_models or {}).get(capability) if settings_row else None
         selected = active.get(provider.pk)
         for model_id, display, is_preference in (
-            (selected.model_id, selected.display_name or selected.model_id, False) if selected else (None, None, False),
+            # The selected model is also "my choice" when the admin's preference names it.
+            (selected.model_id, selected.display_name or selected.model_id, selected.model_id == preferred) if selected else (None, None, False),
             (preferred, preferred, True) if preferred and preferred != getattr(selected, "model_id", None) else (None, None, True),
         ):
             if model_id:

@@ -36,6 +36,8 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 DEBUG = False
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+# A refused form post gets the console's 403 page with what to do (standalone/urls.py has the other error pages).
+CSRF_FAILURE_VIEW = "aiadmin.console.views.errors.csrf_failure"
 
 INSTALLED_APPS = [
     # Opt-in, before "unfold": Unfold's pages under this project's strict CSP (script-src 'self').

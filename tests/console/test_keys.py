@@ -45,14 +45,16 @@ def test_staff_see_only_their_own_key_form(staff_client, keyed):
     html = staff_client.get(url("keys", keyed)).content.decode()
     assert 'data-testid="personal-panel"' in html and 'name="personal_api_key"' in html
     assert 'data-testid="shared-panel"' not in html and 'name="shared_api_key"' not in html
-    assert 'name="use_shared_api"' in html and 'name="clear_personal_api_key"' in html
+    # No shared key and nothing stored: neither "use the shared key" nor "clear my key" is offered.
+    assert 'name="use_shared_api"' not in html and 'name="clear_personal_api_key"' not in html
 
 
 def test_superusers_see_the_shared_key_and_policy_form(superuser_client, keyed):
     html = superuser_client.get(url("keys", keyed)).content.decode()
     assert 'data-testid="shared-panel"' in html
-    for name in ("shared_api_key", "clear_shared_api_key", "allow_shared_for_normal_admins", "allow_personal_keys"):
+    for name in ("shared_api_key", "allow_shared_for_normal_admins", "allow_personal_keys"):
         assert f'name="{name}"' in html
+    assert 'name="clear_shared_api_key"' not in html  # nothing stored to clear
     assert 'name="adapter"' not in html and 'name="api_base_url"' not in html  # keys only
 
 
@@ -84,6 +86,8 @@ def test_staff_set_their_personal_key_encrypted_and_never_shown(staff_client, st
 
 
 def test_an_empty_input_keeps_the_key_and_clearing_is_explicit(staff_client, staff_user, keyed):
+    keyed.shared_api_key, keyed.allow_shared_for_normal_admins = SHARED_KEY, True  # "use the shared key" is offered
+    keyed.save()
     staff_client.post(url("personal_key", keyed), {"personal_api_key": PERSONAL_KEY}, **HTMX)
     staff_client.post(url("personal_key", keyed), {"personal_api_key": "", "use_shared_api": "on"}, **HTMX)
     row = AdminProviderSettings.objects.get(admin=staff_user, provider=keyed)
@@ -130,12 +134,14 @@ def test_superuser_sets_and_clears_the_shared_key_and_policy(superuser_client, s
 
 
 def test_entering_and_clearing_at_once_is_refused(superuser_client, keyed):
+    keyed.shared_api_key = "sk-stored-before-0000000000"
+    keyed.save()
     html = superuser_client.post(
         url("shared_key", keyed), {"shared_api_key": SHARED_KEY, "clear_shared_api_key": "on"}, **HTMX
     ).content.decode()
     assert "not both" in html and SHARED_KEY not in html
     keyed.refresh_from_db()
-    assert not keyed.shared_api_key
+    assert keyed.reveal_secret("shared_api_key") == "sk-stored-before-0000000000"
 
 
 def test_a_plain_post_redirects_back_to_the_keys_page(superuser_client, keyed):

@@ -98,6 +98,8 @@ def test_clearing_the_shared_key_is_refused(staff_client, keyed):
 
 
 def test_personal_key_post_touches_only_my_own_key(staff_client, staff_user, other_staff_user, keyed):
+    keyed.allow_shared_for_normal_admins = True  # so "use the shared key" is offered to staff
+    keyed.save()
     theirs = AdminProviderSettings.objects.create(admin=other_staff_user, provider=keyed)
     before = snapshot(settings=False)
     theirs_before = list(AdminProviderSettings.objects.filter(pk=theirs.pk).values())

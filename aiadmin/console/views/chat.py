@@ -18,7 +18,7 @@ from aiadmin.unified import UnifiedAIService
 
 from ..access import console_context, console_view
 from ..markdown import render_markdown
-from aiadmin.playground.picker import ModelChoice, model_choices
+from aiadmin.playground.picker import ModelChoice, choice_default, model_choices
 from ..sse import Refused, sse_response, sse_stream, stream_request
 
 MAX_MESSAGE_CHARS = 32_000
@@ -95,7 +95,7 @@ def history_check(history: Any) -> list[dict[str, str]]:
 
 
 def _page(request: HttpRequest, choices: list[ModelChoice]) -> HttpResponse:
-    default = next((choice for choice in choices if choice.usable), None)
+    default = choice_default(choices)
     context = console_context(
         request,
         title="Chat playground",

@@ -17,7 +17,7 @@ from aiadmin.unified.content import article_parse
 from ..access import console_context, console_view
 from ..markdown import render_markdown
 from aiadmin.playground.forms import CONTENT_LANGUAGES
-from aiadmin.playground.picker import ModelChoice, model_choices
+from aiadmin.playground.picker import ModelChoice, choice_default, model_choices
 from ..sse import MAX_RENDERED_CHARS, Refused, invalid, payload_read, sse_response, sse_stream, stream_request
 
 MIN_WORDS, MAX_WORDS, DEFAULT_WORDS = 50, 5000, 600
@@ -76,7 +76,7 @@ def _page(request: HttpRequest, choices: list[ModelChoice]) -> HttpResponse:
         request,
         title="Content playground",
         choices=choices,
-        default=next((choice for choice in choices if choice.usable), None),
+        default=choice_default(choices),
         tones=TONES,
         languages=LANGUAGES,
         min_words=MIN_WORDS,

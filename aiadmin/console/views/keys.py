@@ -42,13 +42,25 @@ def _respond(request: HttpRequest, provider: AIProvider, partial: str, **overrid
     return render(request, "aiadmin/console/keys.html", console_context(request, title=f"Keys · {provider}", **context))
 
 
+def _respond_saved(request: HttpRequest, provider: AIProvider, saved: str, **overrides) -> HttpResponse:
+    """After an HTMX save (a plain POST is redirected to the page): the saved panel, plus the status line and the other panel out of band,
+    since the decision (and which options are offered) may have changed with it. The other
+    panel's inputs keep what the admin typed there (hx-preserve), the saved one starts empty."""
+    context = _context(request, provider, **overrides)
+    other = context["personal_form"] if saved == "shared" else context["shared_form"]
+    if other is not None:
+        for field in other.fields.values():
+            field.widget.attrs["hx-preserve"] = "true"
+    return render(request, f"aiadmin/console/keys.html#{saved}-response", context)
+
+
 @console_view
 def keys_view(request: HttpRequest, slug: str) -> HttpResponse:
     provider = get_object_or_404(AIProvider, slug=slug)
     return render(request, "aiadmin/console/keys.html", console_context(request, title=f"Keys · {provider}", **_context(request, provider)))
 
 
-@console_view(superuser=True)
+@console_view(superuser=True, refusal="Only superadmins can set the shared key and the sharing policy.")
 def shared_key_view(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
@@ -60,7 +72,7 @@ def shared_key_view(request: HttpRequest, slug: str) -> HttpResponse:
     if not request.htmx:
         return redirect(reverse("aiadmin_console:keys", args=[provider.slug]))  # post/redirect/get
     # A fresh form: the input stays empty and the hint shows what is stored now.
-    return _respond(request, provider, "shared-panel", shared_form=keys.SharedKeyForm(instance=provider), shared_saved=True)
+    return _respond_saved(request, provider, "shared", shared_form=keys.SharedKeyForm(instance=provider), shared_saved=True)
 
 
 @console_view
@@ -77,7 +89,7 @@ def personal_key_view(request: HttpRequest, slug: str) -> HttpResponse:
     keys.change_log(user=request.user, obj=row, form=form, secret="personal_api_key", label="personal key", added=added)
     if not request.htmx:
         return redirect(reverse("aiadmin_console:keys", args=[provider.slug]))
-    return _respond(request, provider, "personal-panel", personal_saved=True)
+    return _respond_saved(request, provider, "personal", personal_saved=True)
 
 
 @console_view
