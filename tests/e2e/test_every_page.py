@@ -121,6 +121,8 @@ CONSOLE: dict[str, list[Visit]] = {
         Visit("cards-table", "cards", act=lambda page: _choose_layout(page, "table")),
         Visit("cards-back-to-cards", "cards", act=lambda page: _choose_layout(page, "cards"), shot=False),
     ],
+    # Any other console address: the console's own 404 page (a screenshot of it, too).
+    "not_found": [Visit("not-found", "not_found", args=("no-such-page/",), status=both(404))],
     "cards_layout": [Visit("cards-layout-get", "cards_layout", status=both(405), shot=False)],
     # The browser fragment opened on its own, as a page: a live list, the "no key" state, 404.
     "browser": [
