@@ -55,7 +55,7 @@ def setup(database_url: str) -> None:
     call_command("migrate", verbosity=0)
 
 
-def seed(providers: int, models: int):
+def seed(providers: int, models: int, needs_key: int = 0):
     from django.contrib.auth import get_user_model
 
     from aiadmin.adapters.types import ModelInfo
@@ -65,10 +65,14 @@ def seed(providers: int, models: int):
     admin, _ = get_user_model().objects.get_or_create(username="bench-admin", defaults={"is_staff": True})
     AIProvider.objects.filter(slug__startswith="bench-").delete()
     capabilities = {c: {"supported": True, "dynamic_models": True} for c in ("chat", "content", "image", "audio")}
+    # The last ``needs_key`` providers are OpenAI-compatible rows without a key: the cards page
+    # shows them as compact tiles under "Needs a key or setup".
+    keyed = {"adapter": "openai", "api_base_url": "https://api.example.com/v1", "config": {"auth": {"style": "bearer"}}}
+    keyless = {"adapter": "sandbox", "config": {}}
     rows = AIProvider.objects.bulk_create(
         AIProvider(
-            slug=f"bench-{n:03d}", name=f"Bench provider {n}", adapter="sandbox", capabilities=capabilities,
-            config={}, sort_order=n, total_requests=n,
+            slug=f"bench-{n:03d}", name=f"Bench provider {n}", capabilities=capabilities, sort_order=n, total_requests=n,
+            **(keyed if n >= providers - needs_key else keyless),
         )
         for n in range(providers)
     )
@@ -116,6 +120,7 @@ def main() -> None:
     parser.add_argument("--providers", type=int, default=100)
     parser.add_argument("--models", type=int, default=400)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--needs-key", type=int, default=0, help="how many of the providers need a key (compact tiles)")
     args = parser.parse_args()
     tmp = None
     database_url = os.environ.get("DATABASE_URL")
@@ -127,12 +132,18 @@ def main() -> None:
     from django.test import Client
     from django.urls import reverse
 
-    admin, first = seed(args.providers, args.models)
+    admin, first = seed(args.providers, args.models, args.needs_key)
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(admin)
     cookie = [(b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())]
     from standalone.asgi import application
     from aiadmin.console.card_data import _render_card
+    from asgiref.sync import sync_to_async
+
+    try:
+        from aiadmin.console.preferences import cards_layout_set
+    except ImportError:
+        cards_layout_set = None
 
     cards_url, browser_url = reverse("aiadmin_console:cards"), reverse("aiadmin_console:browser", args=[first.slug, "chat"])
 
@@ -142,9 +153,15 @@ def main() -> None:
         warm = await timed(application, cards_url, args.requests, cookie)
         await timed(application, browser_url, 20, [*cookie, (b"hx-request", b"true")])
         browsing = await timed(application, browser_url, args.requests, [*cookie, (b"hx-request", b"true")])
-        return cold, warm, browsing
+        table = []
+        if cards_layout_set is not None:  # the table layout (absent before issue 10)
+            await sync_to_async(cards_layout_set)(admin=admin, layout="table")
+            await timed(application, cards_url, 20, cookie)
+            table = await timed(application, cards_url, args.requests, cookie)
+            await sync_to_async(cards_layout_set)(admin=admin, layout="cards")
+        return cold, warm, browsing, table
 
-    cold_cards, cards, browser = uvloop.run(run())
+    cold_cards, cards, browser, table = uvloop.run(run())
     ms = 1000
     print(
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
@@ -154,6 +171,7 @@ def main() -> None:
         f"| cards, {args.providers} providers | {percentile(cards, 50) * ms:.1f} | {percentile(cards, 95) * ms:.1f} |\n"
         f"| cards, {args.providers} providers, card cache cold | {percentile(cold_cards, 50) * ms:.1f} | {percentile(cold_cards, 95) * ms:.1f} |\n"
         f"| model browser, cached {args.models}-model list (first page of 25) | {percentile(browser, 50) * ms:.1f} | {percentile(browser, 95) * ms:.1f} |"
+        + (f"\n| cards, {args.providers} providers, table layout | {percentile(table, 50) * ms:.1f} | {percentile(table, 95) * ms:.1f} |" if table else "")
     )
     if tmp is not None:
         tmp.cleanup()
