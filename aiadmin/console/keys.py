@@ -18,6 +18,14 @@ from aiadmin.providers.models import AdminProviderSettings, AIProvider
 KEY_SOURCES = ("shared", "personal", "none")
 
 
+class _PlainLabelsMixin:
+    """Labels without a colon, as the playgrounds write theirs (one form style in the console)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
 class _ForgetsCheckMixin:
     """A new or cleared key makes the stored "Test connection" verdict about another key: drop it,
     so the page never says "Works" beside a key nobody has tested."""
@@ -30,7 +38,7 @@ class _ForgetsCheckMixin:
             instance.key_validation_message = ""
 
 
-class SharedKeyForm(_ForgetsCheckMixin, AIProviderForm):
+class SharedKeyForm(_PlainLabelsMixin, _ForgetsCheckMixin, AIProviderForm):
     """The provider's shared key and sharing policy; nothing else of the provider."""
 
     adapter = None  # drop the parent's declared field: the adapter is edited on the provider page
@@ -47,7 +55,7 @@ class SharedKeyForm(_ForgetsCheckMixin, AIProviderForm):
             del self.fields["clear_shared_api_key"]
 
 
-class PersonalKeyForm(_ForgetsCheckMixin, AdminProviderSettingsForm):
+class PersonalKeyForm(_PlainLabelsMixin, _ForgetsCheckMixin, AdminProviderSettingsForm):
     """The admin's own key and the "use the shared key" choice. Admin and provider are set by
     the view, never posted, so nobody can write someone else's row. Options the admin cannot
     use are left out (the parent form decides, and refuses them if posted)."""

@@ -134,3 +134,22 @@ def test_a_new_key_forgets_the_check_of_the_old_one(staff_client, staff_user, ke
     assert "Not checked yet." in html and "Works" not in html
     row = AdminProviderSettings.objects.get(admin=staff_user)
     assert row.key_validated_at is None and row.key_validation_ok is None and row.key_validation_message == ""
+
+
+def test_the_keys_forms_write_their_labels_without_a_colon_as_the_playgrounds_do(superuser_client, keyed):
+    html = unescape(superuser_client.get(url("keys", keyed)).content.decode())
+    labels = re.findall(r"<label[^>]*>([^<]+)</label>", html)
+    assert "Personal API key" in labels and "Shared API key" in labels
+    assert not [label for label in labels if label.rstrip().endswith(":")]
+
+
+def test_the_personal_panel_links_to_where_the_provider_hands_out_keys(staff_client, keyed):
+    keyed.key_url = "https://keys.example.com/new"
+    keyed.save()
+    panel = element(staff_client.get(url("keys", keyed)).content.decode(), "personal-panel")
+    assert 'href="https://keys.example.com/new"' in panel and "Get a key from Keyed AI" in panel
+
+    keyed.allow_personal_keys = False  # no personal key field: no link to get one
+    keyed.save()
+    panel = element(staff_client.get(url("keys", keyed)).content.decode(), "personal-panel")
+    assert "keys.example.com" not in panel
