@@ -20,11 +20,6 @@ SHARED_KEY = "sk-org-shared-00000000000000abcd"
 WRONG_KEY = "sk-wrong-key-000000000000000000"
 
 
-@pytest.fixture
-def keyed(make_provider) -> AIProvider:
-    """A provider that needs a key (OpenAI family), never called in these tests."""
-    return make_provider(slug="keyed", name="Keyed AI", adapter="openai", config={"auth": {"style": "bearer"}})
-
 
 def url(name: str, provider: AIProvider) -> str:
     return reverse(f"aiadmin_console:{name}", args=[provider.slug])

@@ -20,10 +20,6 @@ PERSONAL_KEY = "sk-staff-personal-0000000000wxyz"
 SHARED_KEY = "sk-org-shared-00000000000000abcd"
 
 
-@pytest.fixture
-def keyed(make_provider) -> AIProvider:
-    return make_provider(slug="keyed", name="Keyed AI", adapter="openai", config={"auth": {"style": "bearer"}})
-
 
 def url(name: str, provider: AIProvider) -> str:
     return reverse(f"aiadmin_console:{name}", args=[provider.slug])

@@ -14,10 +14,6 @@ pytestmark = pytest.mark.django_db
 CARDS = reverse("aiadmin_console:cards")
 
 
-@pytest.fixture
-def keyed(make_provider):
-    return make_provider(slug="keyed", adapter="openai", config={"auth": {"style": "bearer"}})
-
 
 @pytest.mark.parametrize(
     ("page", "lit"),
