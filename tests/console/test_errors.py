@@ -52,17 +52,15 @@ def test_staff_deleting_a_provider_hear_who_can(staff_client, make_provider):
     assert response.status_code == 403 and "Only superadmins can delete AI providers." in response.content.decode()
 
 
-def test_a_console_refusal_carries_aiadmins_own_reason(staff_client, make_provider):
-    provider = make_provider(slug="keyed", adapter="openai", config={"auth": {"style": "bearer"}})
-    response = staff_client.post(reverse("aiadmin_console:test_connection", args=[provider.slug]), {"key_source": "shared"})
+def test_a_console_refusal_carries_aiadmins_own_reason(staff_client, keyed):
+    response = staff_client.post(reverse("aiadmin_console:test_connection", args=[keyed.slug]), {"key_source": "shared"})
     html = response.content.decode()
     assert response.status_code == 403 and sidebar_in(html)
     assert "Only superadmins test the shared key." in html
 
 
-def test_the_shared_key_form_tells_staff_who_sets_it(staff_client, make_provider):
-    provider = make_provider(slug="keyed", adapter="openai", config={"auth": {"style": "bearer"}})
-    response = staff_client.post(reverse("aiadmin_console:shared_key", args=[provider.slug]), {"shared_api_key": "sk-x-000000000000"})
+def test_the_shared_key_form_tells_staff_who_sets_it(staff_client, keyed):
+    response = staff_client.post(reverse("aiadmin_console:shared_key", args=[keyed.slug]), {"shared_api_key": "sk-x-000000000000"})
     html = response.content.decode()
     assert response.status_code == 403 and sidebar_in(html)
     assert "Only superadmins can set the shared key and the sharing policy." in html
