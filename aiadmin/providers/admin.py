@@ -19,6 +19,7 @@ from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
+from unfold.widgets import UnfoldAdminTextInputWidget
 
 from aiadmin.adapters.types import CAPABILITIES
 
@@ -136,7 +137,12 @@ class AIProviderAdmin(ShortColumnsMixin, SuperuserEditsStaffViewsMixin, ModelAdm
     change_form_after_template = "aiadmin/providers/test_connection.html"
     formfield_overrides = {
         **ModelAdmin.formfield_overrides,
-        models.URLField: {**ModelAdmin.formfield_overrides.get(models.URLField, {}), "assume_scheme": "https"},
+        # A plain input: Unfold's URL widget repeats the value as a "Currently:" link, which on
+        # an add form prefilled from the catalogue reads as if the provider were saved already.
+        models.URLField: {
+            "widget": UnfoldAdminTextInputWidget(attrs={"inputmode": "url", "autocomplete": "off", "spellcheck": "false"}),
+            "assume_scheme": "https",
+        },
     }
     # Few, narrow columns: the list fits a 1280 px window (name and slug share one column, the
     # adapter and its status another).

@@ -217,6 +217,12 @@ def test_start_from_the_catalogue_prefills_the_add_form(superuser_client):
     assert not AIProvider.objects.exists()  # nothing saved
 
 
+def test_a_prefilled_add_form_does_not_show_its_urls_as_if_saved(superuser_client):
+    # Unfold's URL widget repeats a value as "Currently: <link>": on an add form that reads as saved.
+    html = superuser_client.get(reverse(ADD_URL), {"catalogue": "groq"}).content.decode()
+    assert 'value="https://api.groq.com/openai/v1"' in html and "Currently:" not in html
+
+
 def test_an_unknown_catalogue_entry_says_so(superuser_client):
     response = superuser_client.get(reverse(ADD_URL), {"catalogue": "nope"}, follow=True)
     assert "The catalogue has no provider “nope”." in response.content.decode()
