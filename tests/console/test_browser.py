@@ -131,6 +131,21 @@ def test_staff_selection_is_a_personal_preference(staff_client, staff_user, fake
     assert AdminProviderSettings.objects.get(admin=staff_user).preferred_models == {"chat": model_id}
 
 
+SCOPE = re.compile(r'data-testid="select-scope">([^<]+)<')
+
+
+def test_the_browser_tells_a_superadmin_a_selection_is_for_everyone(superuser_client, fake_openai):
+    fake_openai()
+    said = SCOPE.search(browse(superuser_client).content.decode()).group(1)
+    assert said == "Select makes a model the chat model for everyone."
+
+
+def test_the_browser_tells_staff_a_selection_is_their_own(staff_client, fake_openai):
+    fake_openai(allow_shared_for_normal_admins=True)
+    said = unescape(SCOPE.search(browse(staff_client).content.decode()).group(1))
+    assert said.startswith("Select makes a model your own chat model") and "organisation's choice stays" in said
+
+
 def test_selection_needs_post_and_csrf(fake_openai, superuser):
     from django.test import Client
 
