@@ -16,13 +16,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
-USERS = {"admin": "e2e-admin-pass-123", "staff": "e2e-staff-pass-123"}
+USERS = {"admin": "e2e-admin-pass-123", "staff": "e2e-staff-pass-123", "planner": "e2e-planner-pass-123"}
 
 SETUP = """
 from django.contrib.auth.models import User
-from aiadmin.providers.models import AIModel, AIProvider
+from aiadmin.providers.models import AdminProviderSettings, AIModel, AIProvider
 User.objects.create_superuser("admin", "admin@example.com", "{admin}")
 User.objects.create_user("staff", "staff@example.com", "{staff}", is_staff=True)
+# A staff admin with a preferred chat model of their own (the playgrounds preselect it).
+planner = User.objects.create_user("planner", "planner@example.com", "{planner}", is_staff=True)
 caps = {{c: {{"supported": True, "dynamic_models": True}} for c in ("chat", "content", "image", "audio")}}
 fake = AIProvider.objects.create(
     slug="fake", name="Fake OpenAI", adapter="openai", api_base_url="{openai}", sort_order=1,
@@ -39,6 +41,7 @@ for capability, model_id in (
         provider=fake, capability=capability, model_id=model_id,
         defaults={{"is_active": not AIModel.objects.filter(provider=fake, capability=capability).exists()}},
     )
+AdminProviderSettings.objects.create(admin=planner, provider=fake, preferred_models={{"chat": "paced-200x50"}})
 """
 
 

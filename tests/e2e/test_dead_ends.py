@@ -162,3 +162,18 @@ def test_a_save_after_the_session_ended_leads_to_the_login_and_back(page, consol
     page.fill("input[name=password]", USERS["staff"])
     page.click("button[type=submit], input[type=submit]")
     expect(page).to_have_url(f"{console_server}{keys_page}")
+
+
+def test_a_staff_admins_preferred_chat_model_is_preselected_in_the_playground(page, console_server):
+    # conftest gives "planner" a preference for fake's paced-200x50; the organisation's active
+    # chat model there is paced-12x80, and the sandbox comes first for everyone else.
+    login(page, console_server, "planner")
+    page.goto(f"{console_server}{CONSOLE}/playground/chat/")
+    picker = page.get_by_test_id("chat-model")
+    expect(picker).to_have_value("fake::paced-200x50")
+    assert "my choice" in picker.locator("option:checked").inner_text()
+
+    page.context.clear_cookies()
+    login(page, console_server, "staff")  # no preference: not preselected for them
+    page.goto(f"{console_server}{CONSOLE}/playground/chat/")
+    assert page.get_by_test_id("chat-model").input_value() != "fake::paced-200x50"
