@@ -177,3 +177,19 @@ def test_a_staff_admins_preferred_chat_model_is_preselected_in_the_playground(pa
     login(page, console_server, "staff")  # no preference: not preselected for them
     page.goto(f"{console_server}{CONSOLE}/playground/chat/")
     assert page.get_by_test_id("chat-model").input_value() != "fake::paced-200x50"
+
+
+def test_staff_see_the_shared_key_option_only_where_they_may_use_it(page, console_server):
+    login(page, console_server, "staff")
+    page.goto(f"{console_server}{CONSOLE}/providers/openai/keys/")  # no shared key: nothing to choose
+    expect(page.get_by_test_id("personal-panel")).to_be_visible()
+    assert page.locator("input[name=use_shared_api]").count() == 0
+    page.goto(f"{console_server}{CONSOLE}/providers/fake/keys/")  # a shared key staff may use
+    assert page.locator("input[name=use_shared_api]").count() == 1
+
+
+def test_cards_say_whose_request_counts_they_show(page, console_server):
+    login(page, console_server, "planner")  # has a settings row on fake: their own count too
+    card = page.get_by_test_id("card-fake")
+    expect(card).to_contain_text(re.compile(r"organisation: \d+ requests?"))
+    expect(card).to_contain_text(re.compile(r"you: \d+ requests?"))
