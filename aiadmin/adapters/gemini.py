@@ -49,6 +49,7 @@ from .retries import send_with_retries
 from .sse import StreamEndedEarly, aiter_sse, event_payload, event_stream_headers
 from .types import (
     ChatChunk,
+    ChatFinish,
     ChatMessage,
     ChatRequest,
     ChatResult,
@@ -275,6 +276,7 @@ class GeminiAdapter(BaseAdapter):
                 raise StreamEndedEarly(provider=self.provider_name)
         finally:
             await response.aclose()
+        yield ChatFinish(finish_reason[:64])
         yield usage
 
     async def chat(self, request: ChatRequest) -> ChatResult:

@@ -65,6 +65,15 @@ class ChatChunk:
 
 
 @dataclass(frozen=True, slots=True)
+class ChatFinish:
+    """Why a streamed answer ended, in the provider's words ("stop", "length", "end_turn",
+    "max_tokens", "MAX_TOKENS"...). Optional: an adapter that knows it yields one, after the
+    last text and before the usage."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class ChatResult:
     text: str
     model: str

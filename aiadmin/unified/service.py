@@ -26,6 +26,7 @@ from aiadmin.adapters.registry import registry
 from aiadmin.adapters.shared_client import aclose_clients
 from aiadmin.adapters.types import (
     ChatChunk,
+    ChatFinish,
     ChatMessage,
     ChatRequest,
     ImageRequest,
@@ -294,6 +295,7 @@ class UnifiedAIService:
         started = time.perf_counter()
         first_token_ms: int | None = None
         usage = Usage()
+        finish_reason: str | None = None
         outcome: _Outcome | None = None
         try:
             await self._check_url(plan.provider)
@@ -307,6 +309,8 @@ class UnifiedAIService:
                         if first_token_ms is None:
                             first_token_ms = _ms(started)
                         yield item.text
+                    elif isinstance(item, ChatFinish):
+                        finish_reason = item.reason
                     else:
                         usage = item
             outcome = _Outcome(usage=usage, time_to_first_token_ms=first_token_ms)
@@ -318,7 +322,9 @@ class UnifiedAIService:
             final = outcome or _Outcome(status=AIRequestLog.STATUS_CANCELLED, usage=usage, time_to_first_token_ms=first_token_ms)
             latency = _ms(started)
             self._record_later(plan, final, latency)
-        yield StreamSummary(usage=usage, info=self._info(plan, latency, usage), time_to_first_token_ms=first_token_ms)
+        yield StreamSummary(
+            usage=usage, info=self._info(plan, latency, usage), time_to_first_token_ms=first_token_ms, finish_reason=finish_reason
+        )
 
     async def _chat_plan(
         self, message, admin, conversation_history, provider_slug, model_id, system_prompt, temperature, max_tokens, via_token

@@ -25,7 +25,12 @@ def _fresh_grants():
 
 
 async def post(client, auth, body):
-    return await client.post("/v1/chat/completions", body, content_type="application/json", headers=auth)
+    response = await client.post("/v1/chat/completions", body, content_type="application/json", headers=auth)
+    if not response.streaming:
+        # The test database (in-memory SQLite) refuses a second writer instead of waiting:
+        # let the call's ledger row be written before the next call reads.
+        await ledger_flush()
+    return response
 
 
 def error_of(response) -> dict:
@@ -34,6 +39,7 @@ def error_of(response) -> dict:
 
 async def stream_events(response) -> list:
     raw = b"".join([chunk async for chunk in response.streaming_content]).decode()
+    await ledger_flush()
     assert raw.endswith("\n\n")
     events = [block.removeprefix("data: ") for block in raw.strip().split("\n\n")]
     return [event if event == "[DONE]" else json.loads(event) for event in events]
