@@ -212,3 +212,9 @@ async def test_transcription_keeps_a_planted_key_out_of_the_body(api_call, fake_
     response = await api_call(TRANSCRIPTIONS, multipart=_upload(model="fake-openai/whisper-1"))
     assert response.status_code == 502
     assert PLANTED.encode() not in response.content and b"Traceback" not in response.content
+
+
+async def test_transcription_with_a_broken_multipart_body_is_a_400(async_client, auth):
+    response = await async_client.post(TRANSCRIPTIONS, b"--x\r\nnot really", content_type="multipart/form-data", headers=auth)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_multipart"

@@ -144,3 +144,18 @@ async def test_a_key_in_a_provider_error_never_reaches_the_body(api_call, fake_o
     assert response.json()["error"]["code"] == "upstream_auth_failed"
     assert planted.encode() not in response.content
     assert b"Traceback" not in response.content
+
+
+async def test_url_when_the_storage_fails_is_a_503_saying_so(api_call, settings, tmp_path, monkeypatch):
+    settings.MEDIA_ROOT = str(tmp_path)
+    settings.MEDIA_URL = "https://media.example.com/aiadmin/"
+
+    def fail(**kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("aiadmin.api.views.images.images_store", fail)
+    response = await api_call(URL, {"prompt": "A cat", "response_format": "url"})
+    assert response.status_code == 503
+    error = response.json()["error"]
+    assert error["code"] == "storage_unavailable" and "b64_json" in error["message"]
+    assert response["x-should-retry"] == "false"  # generated and paid for: a blind retry pays again
