@@ -86,8 +86,9 @@ def speech_format_choose(*, requested: str | None, produced: tuple[str, ...], ta
     if requested is None:
         return DEFAULT_SPEECH_FORMAT if DEFAULT_SPEECH_FORMAT in produced or not produced else produced[0]
     if requested not in produced:
+        makes = f"it produces {', '.join(produced)} only" if produced else "it produces none of OpenAI's formats"
         raise bad_request(
-            f"{target.public_id} cannot produce {requested}; it produces {', '.join(produced)} only.",
+            f"{target.public_id} cannot produce {requested}; {makes}.",
             param="response_format", code="unsupported_value",
         )
     return requested
