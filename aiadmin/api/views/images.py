@@ -41,6 +41,9 @@ async def images_generations(request, grant) -> HttpResponse:
     images_size_check(reply.images)
     urls = None
     if params.response_format == "url":
+        # SQLite takes one writer at a time: let this call's ledger row (queued by the
+        # service, written by another thread) go first instead of contending with it.
+        await service.aflush()
         try:
             urls = await sync_to_async(_stored_urls)(grant.admin, reply, params)
         except Exception:  # whatever the storage backend raises (OSError, an S3 client error...)
