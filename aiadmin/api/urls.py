@@ -3,7 +3,10 @@
 
 from django.urls import path
 
+from .views.audio import audio_speech, audio_transcriptions
 from .views.chat import chat_completions
+from .views.content import content_generations
+from .views.images import images_generations
 from .views.models import models_list
 
 app_name = "aiadmin_api"
@@ -11,4 +14,8 @@ app_name = "aiadmin_api"
 urlpatterns = [
     path("models", models_list, name="models"),
     path("chat/completions", chat_completions, name="chat_completions"),
+    path("images/generations", images_generations, name="images_generations"),
+    path("audio/speech", audio_speech, name="audio_speech"),
+    path("audio/transcriptions", audio_transcriptions, name="audio_transcriptions"),
+    path("content/generations", content_generations, name="content_generations"),
 ]
