@@ -398,3 +398,78 @@ def test_tokens_visible_scopes_staff_whatever_they_ask(staff_user, other_staff_u
 def test_a_made_token_matches_the_public_pattern(staff_user):
     issued = token_create_for(actor=staff_user, admin=staff_user, name="x")
     assert TOKEN_PATTERN.match(issued.plaintext)
+
+
+# --------------------------------------------------------------------------- the Django admin
+# (APIToken's ModelAdmin lives in aiadmin/providers/admin.py; tested beside the page that makes
+# the tokens.)
+
+ADMIN_LIST = reverse("admin:aiadmin_providers_apitoken_changelist")
+
+
+def test_superadmins_see_tokens_read_only_in_the_admin_without_the_hash(superuser_client, staff_user):
+    issued = token_create(admin=staff_user, name="admin-listed")
+    token_revoke_by(actor=staff_user, token=make(staff_user, "gone"))
+
+    listing = superuser_client.get(ADMIN_LIST)
+    change = superuser_client.get(reverse("admin:aiadmin_providers_apitoken_change", args=[issued.token.pk]))
+
+    assert listing.status_code == 200 and change.status_code == 200
+    for html in (listing.content.decode(), change.content.decode()):
+        assert "admin-listed" in html and f"aia_{issued.token.prefix}_…" in html
+        assert issued.token.hash not in html and issued.plaintext not in html
+    assert "revoked" in listing.content.decode()
+    assert 'name="name"' not in change.content.decode()  # read-only: no input
+    assert superuser_client.get(reverse("admin:aiadmin_providers_apitoken_add")).status_code == 403
+    assert superuser_client.post(reverse("admin:aiadmin_providers_apitoken_change", args=[issued.token.pk]), {"name": "renamed"}).status_code == 403
+    assert superuser_client.post(reverse("admin:aiadmin_providers_apitoken_delete", args=[issued.token.pk]), {"post": "yes"}).status_code == 403
+    assert APIToken.objects.get(pk=issued.token.pk).name == "admin-listed"
+
+
+def test_staff_get_no_token_admin(staff_client, staff_user):
+    token = make(staff_user)
+
+    assert staff_client.get(ADMIN_LIST).status_code == 403
+    assert staff_client.get(reverse("admin:aiadmin_providers_apitoken_change", args=[token.pk])).status_code == 403
+
+
+def test_the_usage_log_names_the_token_a_call_came_through(superuser_client, staff_user, make_provider):
+    from aiadmin.providers.models import AIRequestLog
+
+    provider = make_provider()
+    token = make(staff_user, "via-token")
+    AIRequestLog.objects.create(admin=staff_user, provider=provider, provider_slug=provider.slug, capability="chat", api_token=token)
+    AIRequestLog.objects.create(admin=staff_user, provider=provider, provider_slug=provider.slug, capability="chat")
+
+    html = superuser_client.get(reverse("admin:aiadmin_providers_airequestlog_changelist")).content.decode()
+
+    assert f"via-token (aia_{token.prefix}_…)" in html and "console / host code" in html
+    assert token.hash not in html
+
+
+@pytest.mark.parametrize(
+    ("ago", "shown"),
+    [(None, "never"), (dt.timedelta(seconds=20), "just now"), (dt.timedelta(minutes=5), "5\xa0minutes ago"), (dt.timedelta(days=3, hours=2), "3\xa0days ago")],
+)
+def test_last_used_reads_as_a_relative_time(staff_client, staff_user, ago, shown):
+    token = make(staff_user)
+    if ago is not None:
+        APIToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now() - ago)
+
+    html = staff_client.get(URL).content.decode()
+
+    cell = re.search(r'data-testid="token-last-used">(.*?)</td>', html, flags=re.S).group(1)
+    assert re.sub(r"<[^>]+>", "", cell).strip() == shown
+
+
+def test_hostile_ids_are_a_clean_answer_never_a_500(superuser_client, staff_user):
+    token = make(staff_user)
+    huge = "9" * 30
+
+    assert superuser_client.get(URL, {"admin": huge}).status_code == 200
+    assert superuser_client.get(URL, {"admin": "-1"}).status_code == 200
+    assert superuser_client.post(f"{URL}{huge}/revoke/").status_code == 404
+    response = superuser_client.post(URL, {"name": "x", "admin": huge}, headers=HTMX)
+    assert "Choose an admin from the list" in response.content.decode()
+    token.refresh_from_db()
+    assert token.revoked_at is None and APIToken.objects.count() == 1

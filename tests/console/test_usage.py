@@ -311,3 +311,12 @@ def test_staff_see_only_their_own_tokens_in_the_by_token_table(staff_client, sta
     content = response.content.decode()
     assert "their-secret-token" not in content and theirs.prefix not in content
     assert 'data-testid="usage-tokens"' in content
+
+
+def test_an_admin_id_too_big_for_the_database_is_ignored_not_a_500(superuser_client, superuser, make_provider):
+    log(superuser, make_provider())
+
+    response = superuser_client.get(URL, {"admin": "9" * 30})
+
+    assert response.status_code == 200
+    assert response.context["summary"].totals.requests == 1

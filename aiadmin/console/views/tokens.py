@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.timesince import timesince
 
 from aiadmin.adapters.types import CAPABILITIES
 from aiadmin.conf import aiadmin_time_zone
@@ -77,7 +78,7 @@ class TokenForm(forms.Form):
         required=False,
         help_text="None chosen: every provider the admin may use.",
         error_messages={"invalid_choice": "Choose providers from the list."},
-        widget=forms.SelectMultiple(attrs={"class": "ai-input", "size": 5}),
+        widget=forms.SelectMultiple(attrs={"class": "ai-input", "size": 6}),
         **_plain("Providers"),
     )
 
@@ -138,6 +139,7 @@ class TokenRow:
     capabilities: tuple[str, ...]
     providers: tuple[str, ...]  # display names (the slug when the provider is gone)
     made_by: object | None  # who made it, when someone else made it for the admin
+    last_used: str  # "never", "just now", "3 hours ago"
 
 
 def _rows(tokens, provider_names: dict[str, str], now: dt.datetime) -> list[TokenRow]:
@@ -148,9 +150,18 @@ def _rows(tokens, provider_names: dict[str, str], now: dt.datetime) -> list[Toke
             capabilities=token.scope_capabilities,
             providers=tuple(provider_names.get(slug, slug) for slug in token.scope_providers),
             made_by=token.created_by if token.created_by_id not in (None, token.admin_id) else None,
+            last_used=_ago(token.last_used_at, now),
         )
         for token in tokens
     ]
+
+
+def _ago(moment: dt.datetime | None, now: dt.datetime) -> str:
+    if moment is None:
+        return "never"
+    if now - moment < dt.timedelta(minutes=1):
+        return "just now"  # "last used" is written once a minute (providers.tokens)
+    return f"{timesince(moment, now, depth=1)} ago"
 
 
 def _provider_choices() -> list[tuple[str, str]]:
@@ -168,11 +179,16 @@ def _admin_choices(actor) -> list[tuple[int, str]]:
     return list(User._default_manager.filter(is_staff=True, is_active=True).order_by(field).values_list("pk", field))
 
 
-def _int_or_none(value: str | None) -> int | None:
+# The largest id a database integer column holds: beyond it a lookup is an error, not "none".
+MAX_ID = 2**63 - 1
+
+
+def _id_or_none(value: str | None) -> int | None:
     try:
-        return int(value) if value else None
+        number = int(value) if value else None
     except ValueError:
         return None
+    return number if number is not None and 0 < number <= MAX_ID else None
 
 
 def _api_url() -> str | None:
@@ -188,7 +204,7 @@ def _context(request: HttpRequest, *, form: TokenForm | None = None, issued: Iss
     providers = _provider_choices()
     admins = _admin_choices(actor)
     # Passed for everyone; tokens_visible ignores it unless the viewer is a superuser.
-    admin_filter = _int_or_none(request.GET.get("admin")) if actor.is_superuser else None
+    admin_filter = _id_or_none(request.GET.get("admin")) if actor.is_superuser else None
     tokens = list(tokens_visible(actor=actor, admin_id=admin_filter)[: LIST_LIMIT + 1])
     api_url = _api_url()
     return {
@@ -253,7 +269,7 @@ def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     # Someone else's token is "missing" to staff: they cannot tell it exists.
-    token = tokens_visible(actor=request.user).filter(pk=pk).first()
+    token = tokens_visible(actor=request.user).filter(pk=pk).first() if pk <= MAX_ID else None
     if token is None:
         raise Http404("No such API token.")
     token = token_revoke_by(actor=request.user, token=token)
