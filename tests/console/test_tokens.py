@@ -63,6 +63,7 @@ def test_staff_see_only_their_own_tokens(staff_client, staff_user, other_staff_u
     assert shown_tokens(html) == [mine.prefix]
     assert "their-secret-name" not in html and theirs.prefix not in html and roots.prefix not in html
     assert 'name="admin"' not in html  # no admin picker or filter for staff
+    assert '<label for=""' not in html and "For admin" not in html
 
 
 def test_a_superadmin_sees_everyones_tokens_grouped_by_admin_and_can_filter(superuser_client, superuser, staff_user, other_staff_user):

@@ -120,7 +120,8 @@ class TokenForm(forms.Form):
             return dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time.min, tzinfo=aiadmin_time_zone())
         return None
 
-    def admin(self):
+    def admin_chosen(self):
+        """Whom the token is for: the actor, or for a superadmin the staff admin picked."""
         if not self.actor.is_superuser:
             return self.actor
         User = get_user_model()
@@ -239,7 +240,7 @@ def _create(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST, actor=actor, providers=_provider_choices(), admins=_admin_choices(actor))
     issued = None
     if form.is_valid():
-        admin = form.admin()
+        admin = form.admin_chosen()
         if admin is None:
             form.add_error("admin", "That admin no longer exists.")
         else:
