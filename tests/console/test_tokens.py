@@ -474,3 +474,17 @@ def test_hostile_ids_are_a_clean_answer_never_a_500(superuser_client, staff_user
     assert "Choose an admin from the list" in response.content.decode()
     token.refresh_from_db()
     assert token.revoked_at is None and APIToken.objects.count() == 1
+
+
+def test_the_page_and_the_new_token_panel_need_no_inline_script(staff_client):
+    """The Copy button works from a static file: the policy forbids inline script."""
+    response = staff_client.post(URL, {"name": "csp"})
+    html = response.content.decode()
+
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    assert 'data-testid="token-copy"' in html
+    scripts = re.findall(r"<script\b([^>]*)>", html, flags=re.IGNORECASE)
+    assert scripts and all("src=" in attributes for attributes in scripts)
+    assert '/static/aiadmin/tokens.js"' in html
+    body = html.split('data-testid="tokens-page"', 1)[1]
+    assert re.search(r"\son[a-z]+\s*=", body) is None and "javascript:" not in body

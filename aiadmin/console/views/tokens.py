@@ -200,10 +200,15 @@ def _api_url() -> str | None:
         return None
 
 
-def _context(request: HttpRequest, *, form: TokenForm | None = None, issued: IssuedToken | None = None) -> dict:
+def _context(
+    request: HttpRequest,
+    *,
+    form: TokenForm | None = None,
+    issued: IssuedToken | None = None,
+    choices: tuple[list, list] | None = None,
+) -> dict:
     actor = request.user
-    providers = _provider_choices()
-    admins = _admin_choices(actor)
+    providers, admins = choices or (_provider_choices(), _admin_choices(actor))
     # Passed for everyone; tokens_visible ignores it unless the viewer is a superuser.
     admin_filter = _id_or_none(request.GET.get("admin")) if actor.is_superuser else None
     tokens = list(tokens_visible(actor=actor, admin_id=admin_filter)[: LIST_LIMIT + 1])
@@ -237,7 +242,8 @@ def tokens_view(request: HttpRequest) -> HttpResponse:
 
 def _create(request: HttpRequest) -> HttpResponse:
     actor = request.user
-    form = TokenForm(request.POST, actor=actor, providers=_provider_choices(), admins=_admin_choices(actor))
+    providers, admins = _provider_choices(), _admin_choices(actor)
+    form = TokenForm(request.POST, actor=actor, providers=providers, admins=admins)
     issued = None
     if form.is_valid():
         admin = form.admin_chosen()
@@ -257,7 +263,7 @@ def _create(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, str(err))
     if issued is not None:
         form = None  # a fresh form under the new token
-    context = _context(request, form=form, issued=issued)
+    context = _context(request, form=form, issued=issued, choices=(providers, admins))
     if request.htmx:
         return render(request, f"{TEMPLATE}#created-response" if issued else f"{TEMPLATE}#token-create", context)
     # Without JavaScript the page itself answers the POST: the token is shown in this response
