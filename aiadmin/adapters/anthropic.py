@@ -207,6 +207,8 @@ class AnthropicAdapter(BaseAdapter):
             body["system"] = system
         if request.temperature is not None:
             body["temperature"] = min(max(float(request.temperature), 0.0), MAX_TEMPERATURE)
+        if request.stop:
+            body["stop_sequences"] = list(request.stop)
         if stream:
             body["stream"] = True
         return body

@@ -313,6 +313,8 @@ class GeminiAdapter(BaseAdapter):
         max_tokens = request.max_tokens or defaults.get("max_tokens")
         if max_tokens:
             config["maxOutputTokens"] = int(max_tokens)
+        if request.stop:
+            config["stopSequences"] = list(request.stop)
         return config
 
     # ------------------------------------------------------------------ images

@@ -314,6 +314,8 @@ class OpenAIAdapter(BaseAdapter):
             body["stream_options"] = {"include_usage": True}
         if request.temperature is not None:
             body["temperature"] = request.temperature
+        if request.stop:
+            body["stop"] = list(request.stop)
         parameters = self._model_parameters(request.model)
         if request.max_tokens is not None:
             for name in MAX_TOKENS_PARAMS:  # never both, even if default_params names the other

@@ -837,6 +837,9 @@ class SandboxAdapter(BaseAdapter):
             text = _article(parse_content_prompt(_last_user_text(request.messages)))
         else:
             text = _chat_reply(request.messages)
+        for stop in request.stop:  # like a provider: the answer ends before the sequence
+            if stop and stop in text:
+                text = text[: text.index(stop)]
         chunks = _word_chunks(text)
         finish_reason = "stop"
         if request.max_tokens is not None and len(chunks) > max(request.max_tokens, 0):

@@ -28,6 +28,8 @@ class ChatRequest:
     # uses it to answer a content request with an article instead of a chat reply.
     purpose: Literal["chat", "content"] = "chat"
     extra: dict[str, Any] = field(default_factory=dict)
+    # Stop sequences: the answer ends before the first of them (at most four, as OpenAI).
+    stop: tuple[str, ...] = ()
 
 
 # The most a token-count column holds (a 32-bit PositiveIntegerField); a count above it,

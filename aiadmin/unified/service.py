@@ -95,6 +95,20 @@ def chat_messages(
     return tuple(messages)
 
 
+MAX_STOPS = 4
+MAX_STOP_CHARS = 256
+
+
+def chat_stops(stop: Sequence[str] | str | None) -> tuple[str, ...]:
+    """Checked stop sequences: at most four non-empty strings, as OpenAI takes them."""
+    if stop is None:
+        return ()
+    stops = (stop,) if isinstance(stop, str) else tuple(stop)
+    if len(stops) > MAX_STOPS or not all(isinstance(s, str) and 0 < len(s) <= MAX_STOP_CHARS for s in stops):
+        raise BadRequestError(f"Give at most {MAX_STOPS} stop sequences, each 1 to {MAX_STOP_CHARS} characters.")
+    return stops
+
+
 @dataclass(frozen=True, slots=True)
 class _Outcome:
     status: str = "ok"
@@ -260,10 +274,11 @@ class UnifiedAIService:
         temperature: float | None = None,
         max_tokens: int | None = None,
         *,
+        stop: Sequence[str] | None = None,
         via_token: TokenGrant | None = None,
     ) -> ChatReply:
         plan, request = await self._chat_plan(
-            message, admin, conversation_history, provider_slug, model_id, system_prompt, temperature, max_tokens, via_token
+            message, admin, conversation_history, provider_slug, model_id, system_prompt, temperature, max_tokens, via_token, stop
         )
         result, latency = await self._run(plan, lambda adapter: adapter.chat(request))
         return ChatReply(
@@ -281,11 +296,12 @@ class UnifiedAIService:
         temperature: float | None = None,
         max_tokens: int | None = None,
         *,
+        stop: Sequence[str] | None = None,
         via_token: TokenGrant | None = None,
     ) -> AsyncIterator[str | StreamSummary]:
         """Yield text chunks as they arrive, then one :class:`StreamSummary`."""
         plan, request = await self._chat_plan(
-            message, admin, conversation_history, provider_slug, model_id, system_prompt, temperature, max_tokens, via_token
+            message, admin, conversation_history, provider_slug, model_id, system_prompt, temperature, max_tokens, via_token, stop
         )
         async with contextlib.aclosing(self._stream(plan, request)) as stream:
             async for item in stream:
@@ -327,13 +343,16 @@ class UnifiedAIService:
         )
 
     async def _chat_plan(
-        self, message, admin, conversation_history, provider_slug, model_id, system_prompt, temperature, max_tokens, via_token
+        self, message, admin, conversation_history, provider_slug, model_id, system_prompt, temperature, max_tokens, via_token,
+        stop=None,
     ) -> tuple[CallPlan, ChatRequest]:
         messages = chat_messages(message, conversation_history, system_prompt)
         plan = await self._plan(
             admin=admin, capability="chat", provider_slug=provider_slug, model_id=model_id, via_token=via_token
         )
-        return plan, ChatRequest(model=plan.model_id, messages=messages, temperature=temperature, max_tokens=max_tokens)
+        return plan, ChatRequest(
+            model=plan.model_id, messages=messages, temperature=temperature, max_tokens=max_tokens, stop=chat_stops(stop)
+        )
 
     async def agenerate_content(
         self,

@@ -359,3 +359,9 @@ async def test_http_529_overloaded_is_retried_then_succeeds(server, adapter, mon
 
     assert result.text == "Hi! How can I help?"
     assert len(server.requests) == 2
+
+
+async def test_stop_sequences_are_sent_as_stop_sequences(server, adapter) -> None:
+    server.on("POST", "/v1/messages", stream_response(TrackedStream(payloads.STREAM_EVENTS)))
+    await collect(adapter, chat_request(stop=("END",)))
+    assert json.loads(server.requests[0].content)["stop_sequences"] == ["END"]

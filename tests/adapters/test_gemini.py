@@ -584,3 +584,12 @@ async def test_chat_uses_the_default_timeout_not_the_media_one(server, adapter) 
     await adapter.chat(chat_request())
 
     assert server.requests[0].extensions["timeout"]["read"] == READ_TIMEOUT
+
+
+async def test_stop_sequences_are_sent_as_stop_sequences_in_the_generation_config(server, adapter) -> None:
+    server.on(
+        "POST", method_path("gemini-2.5-flash", "streamGenerateContent"),
+        sse_response(TrackedStream(payloads.STREAM_BODY)),
+    )
+    await collect(adapter, chat_request(stop=("END", "###")))
+    assert server.body()["generationConfig"]["stopSequences"] == ["END", "###"]

@@ -1142,3 +1142,12 @@ def test_registry_offers_the_openai_adapter() -> None:
     assert adapter_class is OpenAIAdapter
     assert adapter_class.label == "OpenAI-compatible"
     assert adapter_class.capabilities == {"chat", "content", "image", "audio"}
+
+
+async def test_stop_sequences_are_sent_as_stop(upstream: Upstream) -> None:
+    upstream.on("POST", f"{BASE}/chat/completions", event_stream(payloads.sse(*payloads.STREAM_CHUNKS)))
+    await collect(adapter().stream_chat(chat_request(stop=("\n\n", "END"))))
+    assert body_of(upstream.last)["stop"] == ["\n\n", "END"]
+    upstream.on("POST", f"{BASE}/chat/completions", event_stream(payloads.sse(*payloads.STREAM_CHUNKS)))
+    await collect(adapter().stream_chat(chat_request()))
+    assert "stop" not in body_of(upstream.last)

@@ -373,3 +373,11 @@ async def test_a_stream_cut_at_max_tokens_says_length(adapter: SandboxAdapter) -
     items = await collect(adapter, chat_request("Tell me a long story about France", max_tokens=2))
     assert [type(item) for item in items] == [ChatChunk, ChatChunk, ChatFinish, Usage]
     assert items[2] == ChatFinish("length")
+
+
+async def test_a_stop_sequence_ends_the_answer_before_it(adapter: SandboxAdapter) -> None:
+    full = "".join(i.text for i in await collect(adapter, chat_request("What is the capital of France?")) if isinstance(i, ChatChunk))
+    stop = full.split()[2]
+    request = ChatRequest(model="sandbox-chat", messages=(ChatMessage("user", "What is the capital of France?"),), stop=(stop,))
+    cut = "".join(i.text for i in await collect(adapter, request) if isinstance(i, ChatChunk))
+    assert cut.strip() == full[: full.index(stop)].strip()

@@ -240,3 +240,34 @@ async def test_an_error_after_the_stream_started_is_an_error_event_without_done(
     assert response.status_code == 200
     assert "[DONE]" not in events
     assert events[-1]["error"]["code"] == "stream_limit_reached"
+
+
+async def test_stop_sequences_end_the_answer_before_them_streamed_or_not(async_client, auth):
+    full = json.loads((await post(async_client, auth, {"messages": HELLO})).content)["choices"][0]["message"]["content"]
+    stop = full.split()[3]
+    cut = json.loads((await post(async_client, auth, {"messages": HELLO, "stop": [stop]})).content)
+    assert cut["choices"][0]["message"]["content"].strip() == full[: full.index(stop)].strip()
+    events = await stream_events(await post(async_client, auth, {"messages": HELLO, "stop": stop, "stream": True}))
+    streamed = "".join(c["choices"][0]["delta"].get("content", "") for c in events[:-1] if c["choices"])
+    assert stop not in streamed and full.startswith(streamed.rstrip())
+
+
+async def test_a_stream_cut_at_max_tokens_finishes_with_length(async_client, auth):
+    events = await stream_events(await post(async_client, auth, {"messages": HELLO, "max_tokens": 2, "stream": True}))
+    assert events[-2]["choices"][0]["finish_reason"] == "length"
+    whole = json.loads((await post(async_client, auth, {"messages": HELLO, "max_tokens": 2})).content)
+    assert whole["choices"][0]["finish_reason"] == "length"
+
+
+@pytest.mark.parametrize(
+    "body, param",
+    [
+        ({"stop": ["a", "b", "c", "d", "e"]}, "stop"),
+        ({"stop": [""]}, "stop"),
+        ({"stop": 5}, "stop"),
+        ({"logprobs": True}, "logprobs"),
+    ],
+)
+async def test_stop_and_logprobs_are_checked_not_ignored(async_client, auth, body, param):
+    response = await post(async_client, auth, {"messages": HELLO, **body})
+    assert response.status_code == 400 and error_of(response)["param"] == param

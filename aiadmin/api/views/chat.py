@@ -37,6 +37,7 @@ async def chat_completions(request, grant) -> HttpResponse:
         model_id=target.model_id,
         temperature=params.temperature,
         max_tokens=params.max_tokens,
+        stop=params.stop,
         via_token=grant,
     )
     if not params.stream:
