@@ -1,0 +1,356 @@
+"""The HTTP API driven by the official ``openai`` Python SDK, sync and async, streaming
+included, against aiadmin under a real uvicorn server, on the sandbox and on the fake
+OpenAI-compatible provider."""
+
+from __future__ import annotations
+
+import asyncio
+
+import openai
+import pytest
+
+from aiadmin.providers import usage
+from aiadmin.providers.models import AdminProviderLimit, AIRequestLog
+from aiadmin.providers.tokens import token_create
+from tests.api.server import (  # noqa: F401  (fixtures)
+    FAKE_PACED_MODEL,
+    FAKE_SLUG,
+    aiadmin_server,
+    api_server,
+    target,
+    wait_until,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PROMPT = "Name three lighthouses on the Atlantic coast"
+
+
+def sync_client(server, token: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=server.api_url, api_key=token, max_retries=0, timeout=30)
+
+
+def async_client(server, token: str) -> openai.AsyncOpenAI:
+    return openai.AsyncOpenAI(base_url=server.api_url, api_key=token, max_retries=0, timeout=30)
+
+
+def ledger_rows(server, expected: int) -> list[AIRequestLog]:
+    """The ledger's rows once ``expected`` are written, oldest first."""
+
+    def written():
+        server.ledger_flush()
+        rows = list(AIRequestLog.objects.order_by("id"))
+        return rows if len(rows) >= expected else None
+
+    rows = wait_until(written)
+    assert len(rows) == expected, [(row.status, row.model_name) for row in rows]
+    return rows
+
+
+def content_of(chunks) -> list[str]:
+    return [chunk.choices[0].delta.content for chunk in chunks if chunk.choices and chunk.choices[0].delta.content]
+
+
+def check_streamed(chunks, target, answer: str) -> None:
+    pieces = content_of(chunks)
+    assert "".join(pieces) == answer
+    assert len(pieces) > 1  # streamed in pieces, not in one chunk
+    assert {chunk.model for chunk in chunks} == {target.model}
+    assert len({chunk.id for chunk in chunks}) == 1
+    assert chunks[0].choices[0].delta.role == "assistant"
+    finishing = [chunk for chunk in chunks if chunk.choices and chunk.choices[0].finish_reason]
+    assert [chunk.choices[0].finish_reason for chunk in finishing] == ["stop"]
+    # include_usage: every chunk carries "usage": null but the last, which has no choices.
+    *content_chunks, last = chunks
+    assert all(chunk.usage is None for chunk in content_chunks)
+    assert last.choices == [] and last.usage is not None
+    assert last.usage.completion_tokens == len(pieces)  # both providers count a token a chunk
+    assert last.usage.prompt_tokens > 0
+    assert last.usage.total_tokens == last.usage.prompt_tokens + last.usage.completion_tokens
+
+
+# --------------------------------------------------------------------------- success
+
+
+def test_models_list_shows_the_models_the_token_may_call(api_server, target, token):
+    listed = sync_client(api_server, token).models.list()
+    ids = [model.id for model in listed.data]
+    assert target.model in ids
+    assert "sandbox/sandbox-image" in ids  # every capability is listed
+    assert all(model.object == "model" for model in listed.data)
+    by_id = {model.id: model for model in listed.data}
+    assert by_id[target.model].owned_by == target.provider.slug
+
+
+def test_models_list_async(api_server, target, token):
+    async def scenario():
+        async with async_client(api_server, token) as client:
+            return [model.id async for model in client.models.list()]
+
+    assert target.model in asyncio.run(scenario())
+
+
+def test_chat_completion_not_streamed(api_server, target, token, issued):
+    completion = sync_client(api_server, token).chat.completions.create(
+        model=target.model, messages=[{"role": "user", "content": PROMPT}]
+    )
+    answer = target.answer(PROMPT)
+    assert completion.object == "chat.completion"
+    assert completion.model == target.model
+    assert completion.id.startswith("chatcmpl-")
+    [choice] = completion.choices
+    assert choice.message.role == "assistant" and choice.message.content == answer
+    assert choice.finish_reason == "stop"
+    assert completion.usage.prompt_tokens > 0 and completion.usage.completion_tokens > 0
+    assert completion.usage.total_tokens == completion.usage.prompt_tokens + completion.usage.completion_tokens
+    [row] = ledger_rows(api_server, 1)
+    assert (row.status, row.api_token_id, row.provider_slug, row.capability) == ("ok", issued.token.id, target.provider.slug, "chat")
+    assert (row.input_tokens, row.output_tokens) == (completion.usage.prompt_tokens, completion.usage.completion_tokens)
+
+
+def test_chat_completion_streamed_with_usage(api_server, target, token, issued):
+    stream = sync_client(api_server, token).chat.completions.create(
+        model=target.model,
+        messages=[{"role": "user", "content": PROMPT}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = list(stream)  # the SDK stops at [DONE]; an error event would raise here
+    check_streamed(chunks, target, target.answer(PROMPT))
+    assert stream.response.is_closed
+    [row] = ledger_rows(api_server, 1)
+    assert (row.status, row.api_token_id) == ("ok", issued.token.id)
+    assert row.output_tokens == chunks[-1].usage.completion_tokens
+    assert row.time_to_first_token_ms is not None
+
+
+def test_chat_completion_streamed_without_usage_has_no_usage_chunk(api_server, target, token):
+    with sync_client(api_server, token).chat.completions.create(
+        model=target.model, messages=[{"role": "user", "content": PROMPT}], stream=True
+    ) as stream:
+        chunks = list(stream)
+    assert "".join(content_of(chunks)) == target.answer(PROMPT)
+    assert all(chunk.choices for chunk in chunks)
+    assert all(chunk.usage is None for chunk in chunks)
+
+
+def test_chat_completion_async_streamed_and_not(api_server, target, token, issued):
+    history = [
+        {"role": "system", "content": "Answer briefly."},
+        {"role": "user", "content": "Hello"},
+        {"role": "assistant", "content": "Hello! How can I help?"},
+        {"role": "user", "content": PROMPT},
+    ]
+
+    async def scenario():
+        async with async_client(api_server, token) as client:
+            whole = await client.chat.completions.create(model=target.model, messages=history)
+            await asyncio.to_thread(api_server.ledger_flush)  # see the monthly limit test
+            stream = await client.chat.completions.create(
+                model=target.model, messages=history, stream=True, stream_options={"include_usage": True}
+            )
+            chunks = [chunk async for chunk in stream]
+            return whole, chunks
+
+    whole, chunks = asyncio.run(scenario())
+    answer = whole.choices[0].message.content
+    if target.fake is not None:
+        assert answer == target.answer(PROMPT)  # the fake echoes the last user message
+    else:
+        assert answer and answer != target.answer(PROMPT)  # the sandbox's reply depends on the whole history
+    check_streamed(chunks, target, answer)
+    rows = ledger_rows(api_server, 2)
+    assert {(row.status, row.api_token_id) for row in rows} == {("ok", issued.token.id)}
+    if target.fake is not None:
+        sent = target.fake.requests_to("/chat/completions")[-1].json()
+        assert [m["role"] for m in sent["messages"]] == ["system", "user", "assistant", "user"]
+
+
+def test_many_async_streams_at_once(api_server, target, token):
+    prompts = [f"{PROMPT}, number {index}" for index in range(8)]
+
+    async def one(client, prompt):
+        stream = await client.chat.completions.create(
+            model=target.model, messages=[{"role": "user", "content": prompt}], stream=True,
+            stream_options={"include_usage": True},
+        )
+        return [chunk async for chunk in stream]
+
+    async def scenario():
+        async with async_client(api_server, token) as client:
+            return await asyncio.gather(*(one(client, prompt) for prompt in prompts))
+
+    for prompt, chunks in zip(prompts, asyncio.run(scenario()), strict=True):
+        check_streamed(chunks, target, target.answer(prompt))
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_a_bad_token_is_an_authentication_error(api_server, target):
+    client = sync_client(api_server, "aia_0123456789_" + "x" * 40)
+    with pytest.raises(openai.AuthenticationError) as excinfo:
+        client.chat.completions.create(model=target.model, messages=[{"role": "user", "content": PROMPT}])
+    assert excinfo.value.status_code == 401
+    assert excinfo.value.body["message"] and "x" * 40 not in excinfo.value.message
+    with pytest.raises(openai.AuthenticationError):
+        client.models.list()
+    assert not AIRequestLog.objects.exists()
+
+
+def test_an_unknown_model_is_not_found_and_the_message_lists_the_ids_that_work(api_server, target, token):
+    with pytest.raises(openai.NotFoundError) as excinfo:
+        sync_client(api_server, token).chat.completions.create(
+            model=f"{target.provider.slug}/no-such-model", messages=[{"role": "user", "content": PROMPT}]
+        )
+    err = excinfo.value
+    assert err.status_code == 404 and err.code == "model_not_found" and err.param == "model"
+    assert f"{target.provider.slug}/no-such-model" in err.message
+    assert target.model in err.message and "sandbox/sandbox-chat" in err.message
+    assert "sandbox/sandbox-image" not in err.message  # only ids that work for chat
+
+
+def test_a_token_scoped_to_another_capability_is_a_permission_error(api_server, target, staff_user):
+    images_only = token_create(admin=staff_user, name="images only", capabilities=["image"]).plaintext
+    client = sync_client(api_server, images_only)
+    with pytest.raises(openai.PermissionDeniedError) as excinfo:
+        client.chat.completions.create(model=target.model, messages=[{"role": "user", "content": PROMPT}])
+    assert excinfo.value.status_code == 403 and excinfo.value.code == "outside_token_scope"
+    assert target.model not in [model.id for model in client.models.list().data]
+    assert not AIRequestLog.objects.exists()
+
+
+def test_a_token_scoped_to_another_provider_is_a_permission_error(api_server, target, staff_user, make_provider):
+    elsewhere = make_provider(slug="elsewhere", name="Elsewhere")
+    scoped = token_create(admin=staff_user, name="elsewhere only", providers=[elsewhere.slug]).plaintext
+    with pytest.raises(openai.PermissionDeniedError) as excinfo:
+        sync_client(api_server, scoped).chat.completions.create(
+            model=target.model, messages=[{"role": "user", "content": PROMPT}]
+        )
+    assert excinfo.value.status_code == 403 and excinfo.value.code == "outside_token_scope"
+    assert target.provider.name in excinfo.value.message
+
+
+@pytest.mark.parametrize(
+    ("arguments", "param"),
+    [
+        ({"temperature": 5}, "temperature"),
+        ({"n": 2}, "n"),
+        ({"max_tokens": 0}, "max_tokens"),
+        ({"messages": []}, "messages"),
+        ({"messages": [{"role": "tool", "content": "x", "tool_call_id": "1"}]}, "messages[0].role"),
+        ({"tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}]}, "tools"),
+    ],
+)
+def test_a_bad_parameter_is_a_bad_request_naming_it(api_server, target, token, arguments, param):
+    call = {"model": target.model, "messages": [{"role": "user", "content": PROMPT}], **arguments}
+    with pytest.raises(openai.BadRequestError) as excinfo:
+        sync_client(api_server, token).chat.completions.create(**call)
+    assert excinfo.value.status_code == 400
+    assert excinfo.value.param == param
+    assert not AIRequestLog.objects.exists()
+
+
+def test_a_bad_parameter_async_and_streamed(api_server, target, token):
+    async def scenario():
+        async with async_client(api_server, token) as client:
+            await client.chat.completions.create(
+                model=target.model, messages=[{"role": "user", "content": PROMPT}], temperature=-1, stream=True
+            )
+
+    with pytest.raises(openai.BadRequestError) as excinfo:
+        asyncio.run(scenario())
+    assert excinfo.value.param == "temperature"
+
+
+def test_the_monthly_limit_reached_is_a_rate_limit_error_with_retry_after(api_server, target, token, issued, staff_user):
+    AdminProviderLimit.objects.create(
+        admin=staff_user, provider=target.provider, monthly_limit=1, usage_month=usage.month_start()
+    )
+    client = sync_client(api_server, token)
+    client.chat.completions.create(model=target.model, messages=[{"role": "user", "content": PROMPT}])
+    for number, streamed in enumerate((False, True), start=1):
+        # One call at a time, its row written before the next: an in-memory SQLite test
+        # database fails a read beside a write ("table is locked") instead of waiting.
+        ledger_rows(api_server, number)
+        with pytest.raises(openai.RateLimitError) as excinfo:
+            client.chat.completions.create(
+                model=target.model, messages=[{"role": "user", "content": PROMPT}], stream=streamed
+            )
+        err = excinfo.value
+        assert err.status_code == 429 and err.code == "monthly_limit_reached"
+        retry_after = int(err.response.headers["retry-after"])
+        assert 0 < retry_after <= usage.month_seconds_left() + 1
+        assert err.response.headers["x-should-retry"] == "false"
+    rows = ledger_rows(api_server, 3)
+    assert [row.status for row in rows] == ["ok", "limit", "limit"]
+    assert {row.api_token_id for row in rows} == {issued.token.id}
+    assert AdminProviderLimit.objects.get().usage_month_requests == 1
+
+
+def test_the_monthly_limit_async(api_server, target, token, staff_user):
+    AdminProviderLimit.objects.create(
+        admin=staff_user, provider=target.provider, monthly_limit=0, usage_month=usage.month_start()
+    )
+
+    async def scenario():
+        async with async_client(api_server, token) as client:
+            stream = await client.chat.completions.create(
+                model=target.model, messages=[{"role": "user", "content": PROMPT}], stream=True
+            )
+            return [chunk async for chunk in stream]
+
+    with pytest.raises(openai.RateLimitError) as excinfo:
+        asyncio.run(scenario())
+    assert "retry-after" in excinfo.value.response.headers
+
+
+# --------------------------------------------------------------------------- a client that leaves
+
+
+def test_a_stream_the_client_closes_early_is_cancelled_and_the_upstream_call_closed(
+    api_server, fake_provider, make_provider, sandbox, token, issued
+):
+    from aiadmin.providers.models import AIModel
+    from tests.api.server import fake_openai_provider
+
+    provider = fake_openai_provider(make_provider, fake_provider)
+    AIModel.objects.create(provider=provider, capability="chat", model_id=FAKE_PACED_MODEL, is_active=True)
+    stream = sync_client(api_server, token).chat.completions.create(
+        model=f"{FAKE_SLUG}/{FAKE_PACED_MODEL}", messages=[{"role": "user", "content": PROMPT}], stream=True
+    )
+    received = []
+    for chunk in stream:
+        received += content_of([chunk])
+        if len(received) >= 3:
+            break
+    stream.close()  # closes the HTTP response: the connection goes away mid-stream
+    upstream = fake_provider.wait_for(lambda request: FAKE_PACED_MODEL in (request.model or "") and request.client_disconnected)
+    assert upstream.finished_at is not None
+    sent = upstream.finished_at - upstream.started_at
+    assert sent < 3.0  # 40 chunks at 100 ms would take 4 s: it was cut, not run to the end
+    [row] = ledger_rows(api_server, 1)
+    assert (row.status, row.api_token_id, row.model_name) == ("cancelled", issued.token.id, FAKE_PACED_MODEL)
+
+
+def test_an_async_stream_the_client_closes_early_is_cancelled(api_server, fake_provider, make_provider, sandbox, token, issued):
+    from aiadmin.providers.models import AIModel
+    from tests.api.server import fake_openai_provider
+
+    provider = fake_openai_provider(make_provider, fake_provider)
+    AIModel.objects.create(provider=provider, capability="chat", model_id=FAKE_PACED_MODEL, is_active=True)
+
+    async def scenario():
+        async with async_client(api_server, token) as client:
+            stream = await client.chat.completions.create(
+                model=f"{FAKE_SLUG}/{FAKE_PACED_MODEL}", messages=[{"role": "user", "content": PROMPT}], stream=True
+            )
+            async for chunk in stream:
+                if content_of([chunk]):
+                    break
+            await stream.close()
+
+    asyncio.run(scenario())
+    fake_provider.wait_for(lambda request: FAKE_PACED_MODEL in (request.model or "") and request.client_disconnected)
+    [row] = ledger_rows(api_server, 1)
+    assert (row.status, row.api_token_id) == ("cancelled", issued.token.id)
