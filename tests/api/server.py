@@ -23,6 +23,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,7 @@ from aiadmin.providers.models import AIModel, AIProvider
 from tests.fakeprovider.server import FakeProviderServer
 
 HOST = "127.0.0.1"
+DEFAULT_EXECUTOR_THREADS = 8
 
 
 class AiadminServer:
@@ -102,6 +104,10 @@ class AiadminServer:
         loop = asyncio.new_event_loop()
         self._loop = loop
         asyncio.set_event_loop(loop)
+        # The loop's own pool runs aiadmin's thread_sensitive=False work (the ledger's writes):
+        # owned here so its threads' database connections can be closed at the end.
+        default_executor = ThreadPoolExecutor(max_workers=DEFAULT_EXECUTOR_THREADS, thread_name_prefix="aiadmin-server-default")
+        loop.set_default_executor(default_executor)
         try:
             assert self._server is not None
             loop.run_until_complete(self._server.serve(sockets=[sock]))
@@ -109,6 +115,7 @@ class AiadminServer:
             self._error = err
         finally:
             sock.close()
+            _close_connections_of_every_thread(default_executor, DEFAULT_EXECUTOR_THREADS)
             loop.close()
 
     def stop(self, timeout: float = 15.0) -> None:
@@ -126,13 +133,8 @@ class AiadminServer:
     def _close_database_connections(self) -> None:
         """The handler's sync threads keep their connections (CONN_MAX_AGE); close them so the
         test database can be dropped at the end of the session."""
-        from django.db import connections
-
         for executor in getattr(self.app, "executors", ()):
-            try:
-                executor.submit(connections.close_all).result(timeout=10)
-            except (RuntimeError, FutureTimeout):  # already shut down, or busy past the timeout
-                pass
+            _close_connections_of_every_thread(executor, executor._max_workers)
 
     def run(self, coroutine_function: Callable[[], Any], timeout: float = 30.0) -> Any:
         """Run ``coroutine_function()`` on the server's event loop and return its result."""
@@ -160,6 +162,24 @@ class AiadminServer:
     def api_url(self) -> str:
         """What the OpenAI SDKs take as ``base_url``."""
         return f"{self.base_url}/v1"
+
+
+def _close_connections_of_every_thread(executor: ThreadPoolExecutor, threads: int) -> None:
+    """Close the database connections of each of ``executor``'s threads: ``threads`` tasks
+    that wait for each other at a barrier cannot share a thread, so each runs on its own."""
+    from django.db import connections
+
+    barrier = threading.Barrier(threads, timeout=10)
+
+    def close() -> None:
+        connections.close_all()
+        barrier.wait()
+
+    try:
+        for future in [executor.submit(close) for _ in range(threads)]:
+            future.result(timeout=15)
+    except (RuntimeError, FutureTimeout, threading.BrokenBarrierError):  # shut down already, or stuck
+        pass
 
 
 @pytest.fixture(scope="session")
