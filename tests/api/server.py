@@ -273,7 +273,6 @@ def target(request, sandbox) -> Target:
     fake = request.getfixturevalue("fake_provider")
     provider = fake_openai_provider(request.getfixturevalue("make_provider"), fake)
     AIModel.objects.create(provider=provider, capability="chat", model_id=FAKE_CHAT_MODEL, is_active=True)
-    AIModel.objects.create(provider=provider, capability="chat", model_id=FAKE_PACED_MODEL, is_active=False)
     return Target(
         name="fake",
         provider=provider,

@@ -9,6 +9,8 @@ import asyncio
 import openai
 import pytest
 
+from aiadmin.adapters.sandbox import _chat_reply
+from aiadmin.adapters.types import ChatMessage
 from aiadmin.providers import usage
 from aiadmin.providers.models import AdminProviderLimit, AIRequestLog
 from aiadmin.providers.tokens import token_create
@@ -251,6 +253,23 @@ def test_a_bad_parameter_is_a_bad_request_naming_it(api_server, target, token, a
     assert not AIRequestLog.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("arguments", "param"),
+    [
+        # chat.py's rule: "Fields that change what a request means and that aiadmin cannot
+        # honour: refused, not ignored". These are neither passed on nor refused.
+        ({"stop": ["lighthouses"]}, "stop"),
+        ({"logprobs": True, "top_logprobs": 2}, "logprobs"),
+    ],
+)
+def test_a_parameter_aiadmin_cannot_honour_is_refused_not_ignored(api_server, sandbox, token, arguments, param):
+    with pytest.raises(openai.BadRequestError) as excinfo:
+        sync_client(api_server, token).chat.completions.create(
+            model="sandbox/sandbox-chat", messages=[{"role": "user", "content": PROMPT}], **arguments
+        )
+    assert excinfo.value.param == param
+
+
 def test_a_bad_parameter_async_and_streamed(api_server, target, token):
     async def scenario():
         async with async_client(api_server, token) as client:
@@ -354,3 +373,134 @@ def test_an_async_stream_the_client_closes_early_is_cancelled(api_server, fake_p
     fake_provider.wait_for(lambda request: FAKE_PACED_MODEL in (request.model or "") and request.client_disconnected)
     [row] = ledger_rows(api_server, 1)
     assert (row.status, row.api_token_id) == ("cancelled", issued.token.id)
+
+
+# --------------------------------------------------------------------------- the provider fails
+
+
+@pytest.fixture
+def failing(api_server, fake_provider, make_provider, sandbox):
+    """Selects, on a fake provider row, a model that fails as its id says (a token can call
+    the selected model of a provider, and the admin's preferred one)."""
+    from aiadmin.providers.models import AIModel
+    from tests.api.server import fake_openai_provider
+
+    fake_provider.configure(retry_after="0")  # the service's own retry of a 429 waits no time
+    provider = fake_openai_provider(make_provider, fake_provider)
+
+    def select(model_id: str) -> str:
+        AIModel.objects.create(provider=provider, capability="chat", model_id=model_id, is_active=True)
+        return f"{FAKE_SLUG}/{model_id}"
+
+    return select
+
+
+@pytest.mark.parametrize(
+    ("model", "exception", "status", "code"),
+    [
+        # The provider refused the organisation's key: the caller's token is fine, so not a 401.
+        ("fake-unauthorized", openai.InternalServerError, 502, "upstream_auth_failed"),
+        ("fake-ratelimited", openai.RateLimitError, 429, "upstream_rate_limited"),
+        ("fake-error500", openai.InternalServerError, 502, "upstream_error"),
+    ],
+)
+@pytest.mark.parametrize("streamed", [False, True])
+def test_provider_failures_are_the_sdk_exceptions_of_their_status(failing, api_server, token, issued, model, exception, status, code, streamed):
+    with pytest.raises(exception) as excinfo:
+        sync_client(api_server, token).chat.completions.create(
+            model=failing(model), messages=[{"role": "user", "content": PROMPT}], stream=streamed
+        )
+    err = excinfo.value
+    assert (err.status_code, err.code) == (status, code)
+    assert "test-key" not in err.message and "test-key" not in err.response.text  # the provider's key never shows
+    if status == 429:
+        assert int(err.response.headers["retry-after"]) >= 1
+    rows = ledger_rows(api_server, 1)
+    assert rows[0].status not in ("ok", "cancelled") and rows[0].api_token_id == issued.token.id
+
+
+def test_an_error_mid_stream_is_raised_by_the_sdk_after_the_first_chunks(failing, api_server, token, issued):
+    received = []
+    stream = sync_client(api_server, token).chat.completions.create(
+        model=failing("fake-midstream-error"), messages=[{"role": "user", "content": PROMPT}], stream=True
+    )
+    with pytest.raises(openai.APIError) as excinfo:
+        for chunk in stream:
+            received += content_of([chunk])
+    assert received  # the status was 200 and text had arrived
+    assert excinfo.value.message and "test-key" not in excinfo.value.message
+    [row] = ledger_rows(api_server, 1)
+    assert row.status not in ("ok", "cancelled") and row.api_token_id == issued.token.id
+
+
+def test_an_answer_cut_at_max_tokens_finishes_with_length_streamed_or_not(api_server, token, fake_provider, make_provider, sandbox):
+    from aiadmin.providers.models import AIModel
+    from tests.api.server import FAKE_CHAT_MODEL, fake_openai_provider
+
+    provider = fake_openai_provider(make_provider, fake_provider)
+    AIModel.objects.create(provider=provider, capability="chat", model_id=FAKE_CHAT_MODEL, is_active=True)
+    client = sync_client(api_server, token)
+    call = {"model": f"{FAKE_SLUG}/{FAKE_CHAT_MODEL}", "messages": [{"role": "user", "content": PROMPT}], "max_tokens": 3}
+    whole = client.chat.completions.create(**call)
+    assert whole.choices[0].finish_reason == "length"
+    assert whole.usage.completion_tokens == 3
+    chunks = list(client.chat.completions.create(**call, stream=True, stream_options={"include_usage": True}))
+    assert "".join(content_of(chunks)) == whole.choices[0].message.content
+    assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == ["length"]
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_client_that_times_out_before_the_first_token_cancels_the_call(api_server, token, issued, fake_provider, make_provider, sandbox, streamed):
+    from aiadmin.providers.models import AIModel
+    from tests.api.server import fake_openai_provider
+
+    provider = fake_openai_provider(make_provider, fake_provider)
+    AIModel.objects.create(provider=provider, capability="chat", model_id="fake-slow-4000ms", is_active=True)
+    client = openai.OpenAI(base_url=api_server.api_url, api_key=token, max_retries=0, timeout=0.5)
+    with pytest.raises(openai.APITimeoutError):
+        response = client.chat.completions.create(
+            model=f"{FAKE_SLUG}/fake-slow-4000ms", messages=[{"role": "user", "content": PROMPT}], stream=streamed
+        )
+        list(response) if streamed else None
+    upstream = fake_provider.wait_for(lambda request: "slow" in (request.model or "") and request.client_disconnected)
+    assert upstream.finished_at - upstream.started_at < 3.0
+    [row] = ledger_rows(api_server, 1)
+    assert (row.status, row.api_token_id) == ("cancelled", issued.token.id)
+
+
+def test_a_revoked_token_stops_working_at_once(api_server, sandbox, token, issued):
+    from aiadmin.providers.tokens import token_revoke
+
+    client = sync_client(api_server, token)
+    assert client.models.list().data  # checked, and kept in the server's token cache
+    token_revoke(token=issued.token)
+    with pytest.raises(openai.AuthenticationError) as excinfo:
+        client.models.list()
+    assert excinfo.value.code == "token_revoked"
+
+
+def test_too_many_bad_tokens_from_one_address_get_429_even_with_a_good_token(api_server, sandbox, token):
+    from aiadmin.conf import aiadmin_settings
+
+    bad = sync_client(api_server, "aia_0123456789_" + "z" * 40)
+    for _ in range(aiadmin_settings.API_AUTH_FAILURES_PER_MINUTE):
+        with pytest.raises(openai.AuthenticationError):
+            bad.models.list()
+    with pytest.raises(openai.RateLimitError) as excinfo:
+        sync_client(api_server, token).chat.completions.create(
+            model="sandbox/sandbox-chat", messages=[{"role": "user", "content": PROMPT}]
+        )
+    assert excinfo.value.code == "too_many_failed_attempts"
+    assert excinfo.value.response.headers["retry-after"] == "60"
+
+
+def test_a_persian_prompt_streams_back_intact(api_server, sandbox, token):
+    prompt = "سه فانوس دریایی قدیمی را نام ببر"
+    chunks = list(
+        sync_client(api_server, token).chat.completions.create(
+            model="sandbox/sandbox-chat", messages=[{"role": "user", "content": prompt}], stream=True
+        )
+    )
+    text = "".join(content_of(chunks))
+    assert text == _chat_reply([ChatMessage("user", prompt)])
+    assert any("\u0600" <= ch <= "\u06ff" for ch in text)  # the sandbox answers in the prompt's script
