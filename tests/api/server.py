@@ -187,11 +187,14 @@ def aiadmin_server(django_db_setup, django_db_blocker) -> Iterator[AiadminServer
     """One aiadmin server for the session, on the test database."""
     from standalone.asgi import application
 
+    # Database access is allowed while it starts and stops (checks, closing connections);
+    # in between, its threads may use the database only while a test that allows it runs.
     with django_db_blocker.unblock():
         server = AiadminServer(application).start()
-        try:
-            yield server
-        finally:
+    try:
+        yield server
+    finally:
+        with django_db_blocker.unblock():
             server.stop()
 
 
