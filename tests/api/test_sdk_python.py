@@ -12,13 +12,16 @@ import pytest
 from aiadmin.adapters.sandbox import _chat_reply
 from aiadmin.adapters.types import ChatMessage
 from aiadmin.providers import usage
-from aiadmin.providers.models import AdminProviderLimit, AIRequestLog
-from aiadmin.providers.tokens import token_create
+from aiadmin.conf import aiadmin_settings
+from aiadmin.providers.models import AdminProviderLimit, AIModel, AIRequestLog
+from aiadmin.providers.tokens import token_create, token_revoke
 from tests.api.server import (  # noqa: F401  (fixtures)
+    FAKE_CHAT_MODEL,
     FAKE_PACED_MODEL,
     FAKE_SLUG,
     aiadmin_server,
     api_server,
+    fake_openai_provider,
     target,
     wait_until,
 )
@@ -330,9 +333,6 @@ def test_the_monthly_limit_async(api_server, target, token, staff_user):
 def test_a_stream_the_client_closes_early_is_cancelled_and_the_upstream_call_closed(
     api_server, fake_provider, make_provider, sandbox, token, issued
 ):
-    from aiadmin.providers.models import AIModel
-    from tests.api.server import fake_openai_provider
-
     provider = fake_openai_provider(make_provider, fake_provider)
     AIModel.objects.create(provider=provider, capability="chat", model_id=FAKE_PACED_MODEL, is_active=True)
     stream = sync_client(api_server, token).chat.completions.create(
@@ -353,9 +353,6 @@ def test_a_stream_the_client_closes_early_is_cancelled_and_the_upstream_call_clo
 
 
 def test_an_async_stream_the_client_closes_early_is_cancelled(api_server, fake_provider, make_provider, sandbox, token, issued):
-    from aiadmin.providers.models import AIModel
-    from tests.api.server import fake_openai_provider
-
     provider = fake_openai_provider(make_provider, fake_provider)
     AIModel.objects.create(provider=provider, capability="chat", model_id=FAKE_PACED_MODEL, is_active=True)
 
@@ -382,9 +379,6 @@ def test_an_async_stream_the_client_closes_early_is_cancelled(api_server, fake_p
 def failing(api_server, fake_provider, make_provider, sandbox):
     """Selects, on a fake provider row, a model that fails as its id says (a token can call
     the selected model of a provider, and the admin's preferred one)."""
-    from aiadmin.providers.models import AIModel
-    from tests.api.server import fake_openai_provider
-
     fake_provider.configure(retry_after="0")  # the service's own retry of a 429 waits no time
     provider = fake_openai_provider(make_provider, fake_provider)
 
@@ -434,9 +428,6 @@ def test_an_error_mid_stream_is_raised_by_the_sdk_after_the_first_chunks(failing
 
 
 def test_an_answer_cut_at_max_tokens_finishes_with_length_streamed_or_not(api_server, token, fake_provider, make_provider, sandbox):
-    from aiadmin.providers.models import AIModel
-    from tests.api.server import FAKE_CHAT_MODEL, fake_openai_provider
-
     provider = fake_openai_provider(make_provider, fake_provider)
     AIModel.objects.create(provider=provider, capability="chat", model_id=FAKE_CHAT_MODEL, is_active=True)
     client = sync_client(api_server, token)
@@ -451,9 +442,6 @@ def test_an_answer_cut_at_max_tokens_finishes_with_length_streamed_or_not(api_se
 
 @pytest.mark.parametrize("streamed", [False, True])
 def test_a_client_that_times_out_before_the_first_token_cancels_the_call(api_server, token, issued, fake_provider, make_provider, sandbox, streamed):
-    from aiadmin.providers.models import AIModel
-    from tests.api.server import fake_openai_provider
-
     provider = fake_openai_provider(make_provider, fake_provider)
     AIModel.objects.create(provider=provider, capability="chat", model_id="fake-slow-4000ms", is_active=True)
     client = openai.OpenAI(base_url=api_server.api_url, api_key=token, max_retries=0, timeout=0.5)
@@ -469,8 +457,6 @@ def test_a_client_that_times_out_before_the_first_token_cancels_the_call(api_ser
 
 
 def test_a_revoked_token_stops_working_at_once(api_server, sandbox, token, issued):
-    from aiadmin.providers.tokens import token_revoke
-
     client = sync_client(api_server, token)
     assert client.models.list().data  # checked, and kept in the server's token cache
     token_revoke(token=issued.token)
@@ -480,8 +466,6 @@ def test_a_revoked_token_stops_working_at_once(api_server, sandbox, token, issue
 
 
 def test_too_many_bad_tokens_from_one_address_get_429_even_with_a_good_token(api_server, sandbox, token):
-    from aiadmin.conf import aiadmin_settings
-
     bad = sync_client(api_server, "aia_0123456789_" + "z" * 40)
     for _ in range(aiadmin_settings.API_AUTH_FAILURES_PER_MINUTE):
         with pytest.raises(openai.AuthenticationError):
