@@ -5,6 +5,7 @@ OpenAI-compatible provider."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import openai
 import pytest
@@ -127,6 +128,20 @@ def test_chat_completion_streamed_with_usage(api_server, target, token, issued):
     assert (row.status, row.api_token_id) == ("ok", issued.token.id)
     assert row.output_tokens == chunks[-1].usage.completion_tokens
     assert row.time_to_first_token_ms is not None
+
+
+def test_a_stream_ends_with_done_after_the_usage_chunk(api_server, target, token):
+    """The SDK ends its iteration at [DONE] but also when a stream is merely cut: the raw
+    events prove the stream really ended with it."""
+    with sync_client(api_server, token).chat.completions.with_streaming_response.create(
+        model=target.model, messages=[{"role": "user", "content": PROMPT}], stream=True,
+        stream_options={"include_usage": True},
+    ) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        events = [line for line in response.iter_lines() if line]
+    assert all(line.startswith("data: ") for line in events)
+    assert events[-1] == "data: [DONE]" and events.count("data: [DONE]") == 1
+    assert json.loads(events[-2].removeprefix("data: "))["usage"]["total_tokens"] > 0
 
 
 def test_chat_completion_streamed_without_usage_has_no_usage_chunk(api_server, target, token):
