@@ -5,6 +5,7 @@ OpenAI-compatible provider."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 
 import openai
@@ -14,7 +15,7 @@ from aiadmin.adapters.sandbox import _chat_reply
 from aiadmin.adapters.types import ChatMessage
 from aiadmin.providers import usage
 from aiadmin.conf import aiadmin_settings
-from aiadmin.providers.models import AdminProviderLimit, AIModel, AIRequestLog
+from aiadmin.providers.models import AdminProviderLimit, AdminProviderSettings, AIModel, AIRequestLog
 from aiadmin.providers.tokens import token_create, token_revoke
 from tests.api.server import (  # noqa: F401  (fixtures)
     FAKE_CHAT_MODEL,
@@ -271,21 +272,32 @@ def test_a_bad_parameter_is_a_bad_request_naming_it(api_server, target, token, a
     assert not AIRequestLog.objects.exists()
 
 
-@pytest.mark.parametrize(
-    ("arguments", "param"),
-    [
-        # chat.py's rule: "Fields that change what a request means and that aiadmin cannot
-        # honour: refused, not ignored". These are neither passed on nor refused.
-        ({"stop": ["lighthouses"]}, "stop"),
-        ({"logprobs": True, "top_logprobs": 2}, "logprobs"),
-    ],
-)
-def test_a_parameter_aiadmin_cannot_honour_is_refused_not_ignored(api_server, sandbox, token, arguments, param):
+def test_logprobs_are_refused_not_ignored(api_server, sandbox, token):
     with pytest.raises(openai.BadRequestError) as excinfo:
         sync_client(api_server, token).chat.completions.create(
-            model="sandbox/sandbox-chat", messages=[{"role": "user", "content": PROMPT}], **arguments
+            model="sandbox/sandbox-chat", messages=[{"role": "user", "content": PROMPT}], logprobs=True, top_logprobs=2
         )
-    assert excinfo.value.param == param
+    assert excinfo.value.param == "logprobs"
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_stop_sequences_cut_the_answer(api_server, target, token, streamed):
+    answer = target.answer(PROMPT)
+    stop = answer.split()[3]  # a word in the middle of the answer
+    client = sync_client(api_server, token)
+    call = {"model": target.model, "messages": [{"role": "user", "content": PROMPT}], "stop": [stop]}
+    if streamed:
+        chunks = list(client.chat.completions.create(**call, stream=True))
+        text = "".join(content_of(chunks))
+        reasons = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+    else:
+        completion = client.chat.completions.create(**call)
+        text, reasons = completion.choices[0].message.content, [completion.choices[0].finish_reason]
+    assert reasons == ["stop"]
+    if target.fake is None:
+        assert text == answer[: answer.index(stop)]  # the sandbox cuts its own answer
+    else:  # the provider cuts it (the fake ignores stop): aiadmin passed it on
+        assert target.fake.requests_to("/chat/completions")[-1].json()["stop"] == [stop]
 
 
 def test_a_bad_parameter_async_and_streamed(api_server, target, token):
@@ -503,3 +515,123 @@ def test_a_persian_prompt_streams_back_intact(api_server, sandbox, token):
     text = "".join(content_of(chunks))
     assert text == _chat_reply([ChatMessage("user", prompt)])
     assert any("\u0600" <= ch <= "\u06ff" for ch in text)  # the sandbox answers in the prompt's script
+
+
+# --------------------------------------------------------------------------- images, audio, content
+
+
+@pytest.fixture(params=["sandbox", "fake"])
+def media(request, sandbox):
+    """``{capability: public model id}`` for images, speech, transcription and content, on
+    the sandbox or on the fake provider (one active audio model per provider: speech's)."""
+    if request.param == "sandbox":
+        return {
+            "provider": sandbox, "image": "sandbox/sandbox-image", "speech": "sandbox/sandbox-voice",
+            "transcription": "sandbox/sandbox-voice", "content": "sandbox/sandbox-writer", "fake": None,
+        }
+    fake = request.getfixturevalue("fake_provider")
+    provider = fake_openai_provider(request.getfixturevalue("make_provider"), fake)
+    for capability, model_id in {"image": "gpt-image-1", "audio": "tts-1", "content": "gpt-4.1"}.items():
+        AIModel.objects.create(provider=provider, capability=capability, model_id=model_id, is_active=True)
+    # A transcription model the admin prefers beside the selected speech model.
+    AdminProviderSettings.objects.create(
+        admin=request.getfixturevalue("staff_user"), provider=provider, preferred_models={"audio": "whisper-1"}
+    )
+    return {
+        "provider": provider, "image": f"{FAKE_SLUG}/gpt-image-1", "speech": f"{FAKE_SLUG}/tts-1",
+        "transcription": f"{FAKE_SLUG}/whisper-1", "content": f"{FAKE_SLUG}/gpt-4.1", "fake": fake,
+    }
+
+
+def test_images_generate_b64(api_server, media, token, issued):
+    result = sync_client(api_server, token).images.generate(
+        model=media["image"], prompt="a lighthouse at dusk", n=2, size="256x256", response_format="b64_json"
+    )
+    assert len(result.data) == 2
+    for image in result.data:
+        assert base64.b64decode(image.b64_json).startswith(b"\x89PNG")
+    [row] = ledger_rows(api_server, 1)
+    assert (row.status, row.capability, row.api_token_id) == ("ok", "image", issued.token.id)
+
+
+def test_images_generate_async(api_server, media, token):
+    async def scenario():
+        async with async_client(api_server, token) as client:
+            return await client.images.generate(model=media["image"], prompt="a lighthouse", size="256x256")
+
+    result = asyncio.run(scenario())
+    assert base64.b64decode(result.data[0].b64_json).startswith(b"\x89PNG")
+
+
+def test_images_bad_parameter_and_scope(api_server, media, token, staff_user):
+    with pytest.raises(openai.BadRequestError) as excinfo:
+        sync_client(api_server, token).images.generate(model=media["image"], prompt="a lighthouse", n=50)
+    assert excinfo.value.param == "n"
+    chat_only = token_create(admin=staff_user, name="chat only", capabilities=["chat"]).plaintext
+    with pytest.raises(openai.PermissionDeniedError):
+        sync_client(api_server, chat_only).images.generate(model=media["image"], prompt="a lighthouse")
+
+
+def test_speech_then_transcription(api_server, media, token, issued):
+    client = sync_client(api_server, token)
+    speech = client.audio.speech.create(model=media["speech"], voice="alloy", input="Hello from the lighthouse", response_format="wav")
+    audio = speech.read()
+    assert audio[:4] == b"RIFF" and audio[8:12] == b"WAVE"
+    ledger_rows(api_server, 1)  # one call at a time on SQLite (see the monthly limit test)
+    transcript = client.audio.transcriptions.create(model=media["transcription"], file=("hello.wav", audio, "audio/wav"))
+    assert transcript.text
+    ledger_rows(api_server, 2)
+    as_text = client.audio.transcriptions.create(
+        model=media["transcription"], file=("hello.wav", audio, "audio/wav"), response_format="text"
+    )
+    assert as_text.strip() == transcript.text.strip()
+    rows = ledger_rows(api_server, 3)
+    assert {(row.status, row.capability, row.api_token_id) for row in rows} == {("ok", "audio", issued.token.id)}
+
+
+def test_speech_and_transcription_async(api_server, media, token):
+    async def scenario():
+        async with async_client(api_server, token) as client:
+            speech = await client.audio.speech.create(model=media["speech"], voice="alloy", input="Hello", response_format="wav")
+            audio = await speech.aread()
+            await asyncio.to_thread(api_server.ledger_flush)
+            transcript = await client.audio.transcriptions.create(model=media["transcription"], file=("hello.wav", audio, "audio/wav"))
+            return audio, transcript
+
+    audio, transcript = asyncio.run(scenario())
+    assert audio[:4] == b"RIFF" and transcript.text
+
+
+def test_a_transcription_upload_that_is_not_audio_is_a_bad_request(api_server, media, token):
+    with pytest.raises(openai.BadRequestError):
+        sync_client(api_server, token).audio.transcriptions.create(
+            model=media["transcription"], file=("notes.wav", b"these are not audio bytes at all", "audio/wav")
+        )
+
+
+def test_content_generation_whole_and_streamed(api_server, media, token, issued):
+    client = sync_client(api_server, token)
+    body = {"model": media["content"], "topic": "Lighthouses of Brittany", "word_count": 120, "keywords": ["Brittany"]}
+    article = client.post("/content/generations", body=body, cast_to=object)
+    assert article["object"] == "content.generation" and article["model"] == media["content"]
+    assert article["markdown"] and article["usage"]["total_tokens"] > 0
+    ledger_rows(api_server, 1)
+    stream = client.post(
+        "/content/generations", body={**body, "stream": True}, cast_to=object, stream=True, stream_cls=openai.Stream[object]
+    )
+    events = list(stream)
+    chunks, final = events[:-1], events[-1]
+    assert chunks and all(chunk["object"] == "content.generation.chunk" for chunk in chunks)
+    assert final["object"] == "content.generation"
+    assert final["markdown"] == "".join(chunk["delta"]["content"] for chunk in chunks).strip()
+    rows = ledger_rows(api_server, 2)
+    assert {(row.status, row.capability, row.api_token_id) for row in rows} == {("ok", "content", issued.token.id)}
+
+
+def test_content_generation_errors_are_sdk_exceptions(api_server, media, token):
+    client = sync_client(api_server, token)
+    with pytest.raises(openai.BadRequestError) as excinfo:
+        client.post("/content/generations", body={"model": media["content"], "topic": ""}, cast_to=object)
+    assert excinfo.value.param == "topic"
+    with pytest.raises(openai.NotFoundError):
+        client.post("/content/generations", body={"model": "sandbox/no-such-writer", "topic": "Tea"}, cast_to=object)
