@@ -635,3 +635,11 @@ def test_content_generation_errors_are_sdk_exceptions(api_server, media, token):
     assert excinfo.value.param == "topic"
     with pytest.raises(openai.NotFoundError):
         client.post("/content/generations", body={"model": "sandbox/no-such-writer", "topic": "Tea"}, cast_to=object)
+
+
+def test_an_endpoint_aiadmin_does_not_serve_is_a_not_found_error_in_openai_s_body(api_server, sandbox, token):
+    client = sync_client(api_server, token)
+    with pytest.raises(openai.NotFoundError) as excinfo:
+        client.embeddings.create(model="sandbox/sandbox-chat", input="lighthouse")
+    assert isinstance(excinfo.value.body, dict) and excinfo.value.message  # JSON, not an HTML page
+    assert "/v1/chat/completions" in excinfo.value.message
