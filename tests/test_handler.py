@@ -129,3 +129,40 @@ async def test_the_http_api_skips_the_browser_only_middleware_and_keeps_the_rest
     status, headers = await asgi_request(application, "/admin/login/", host="127.0.0.1")
     assert status == 200
     assert headers["x-frame-options"] == "DENY" and "content-security-policy" in headers
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_an_api_request_skips_request_started_only_while_its_receivers_are_djangos(record_threads):
+    application = ASGIHandler()
+    # record_threads connected a receiver of the host's own: the API sends the signal as usual.
+    status, _ = await asgi_request(application, "/v1/models", host="127.0.0.1")
+    assert status == 401
+    assert [event for event, _ in record_threads] == ["started", "finished"]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_an_api_request_with_only_djangos_receivers_skips_request_started_not_request_finished(monkeypatch):
+    sent = []
+    real_asend = request_started.asend
+
+    async def counting_asend(*args, **kwargs):
+        sent.append("started")
+        return await real_asend(*args, **kwargs)
+
+    monkeypatch.setattr(request_started, "asend", counting_asend)
+    finished_in = []
+
+    def finished(**kwargs):
+        finished_in.append(threading.current_thread().name)
+
+    application = ASGIHandler()
+    request_finished.connect(finished)
+    try:
+        status, _ = await asgi_request(application, "/v1/models", host="127.0.0.1")
+        assert status == 401 and sent == []
+        # ... and its connections are still checked when it ends, in its pool thread.
+        assert len(finished_in) == 1 and finished_in[0].startswith("django-sync-")
+        await asgi_request(application, "/admin/login/", host="127.0.0.1")
+        assert sent == ["started"]  # the console's requests: Django's way
+    finally:
+        request_finished.disconnect(finished)
