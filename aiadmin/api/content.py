@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiadmin.adapters.types import Usage
-from aiadmin.unified.content import CONTENT_LANGUAGES
+from aiadmin.unified.content import CONTENT_LANGUAGES, CONTENT_TONES
 from aiadmin.unified.results import Article
 
 from .body import bool_field, int_field, text_field
@@ -31,8 +31,6 @@ MAX_TOPIC_CHARS = 500
 MIN_WORDS, MAX_WORDS, DEFAULT_WORDS = 50, 5000, 600
 MAX_KEYWORDS = 20
 MAX_KEYWORD_CHARS = 100
-# The console's tones (aiadmin/console/views/content.py TONES; a test keeps the two the same).
-CONTENT_TONES = ("informative", "friendly", "formal", "persuasive", "playful", "technical")
 LANGUAGE_CODES = tuple(code for code, _ in CONTENT_LANGUAGES)
 
 

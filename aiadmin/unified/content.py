@@ -20,6 +20,9 @@ CONTENT_SYSTEM_PROMPT = (
 # The content playground's languages (code, name). The prompt names the language as well as
 # its code ("fa (Persian)"), so a model does not have to guess what a code means. Persian,
 # Arabic, Hebrew and Urdu are written right to left; the pages show them with dir="auto".
+# The tones the content playground and the HTTP API offer (the first is the default).
+CONTENT_TONES: tuple[str, ...] = ("informative", "friendly", "formal", "persuasive", "playful", "technical")
+
 CONTENT_LANGUAGES: tuple[tuple[str, str], ...] = (
     ("en", "English"), ("fr", "French"), ("de", "German"), ("es", "Spanish"), ("it", "Italian"),
     ("pt", "Portuguese"), ("nl", "Dutch"), ("pl", "Polish"), ("sv", "Swedish"), ("tr", "Turkish"),

@@ -106,7 +106,7 @@ async def test_bad_input_is_a_400_naming_the_field_and_the_allowed_values(api_ca
 
 
 def test_the_tones_and_languages_are_the_consoles():
-    assert CONTENT_TONES == CONSOLE_TONES
+    assert CONTENT_TONES is CONSOLE_TONES
     assert {"en", "fa", "ar"} <= {code for code, _ in CONTENT_LANGUAGES}
 
 

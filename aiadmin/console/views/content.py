@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonR
 from django.shortcuts import render
 
 from aiadmin.unified import UnifiedAIService
-from aiadmin.unified.content import article_parse
+from aiadmin.unified.content import CONTENT_TONES, article_parse
 
 from ..access import console_context, console_view
 from ..markdown import render_markdown
@@ -22,7 +22,7 @@ from ..sse import MAX_RENDERED_CHARS, Refused, invalid, payload_read, sse_respon
 
 MIN_WORDS, MAX_WORDS, DEFAULT_WORDS = 50, 5000, 600
 MAX_KEYWORDS = 20
-TONES = ("informative", "friendly", "formal", "persuasive", "playful", "technical")
+TONES = CONTENT_TONES
 LANGUAGES = CONTENT_LANGUAGES
 
 service = UnifiedAIService()
