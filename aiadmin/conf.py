@@ -71,6 +71,13 @@ Key                               Default        Meaning
 ``ADAPTERS``                      ``{}``         Extra adapters, registered at start-up,
                                                  by key: ``{"my-adapter":
                                                  "my_package.MyAdapter"}``.
+``API_CORS_ORIGINS``              ``[]``         Browser origins allowed to call the HTTP
+                                                 API (``/v1/``) across sites, e.g.
+                                                 ``["https://app.example.com"]``; ``["*"]``:
+                                                 any. Empty: CORS off.
+``API_AUTH_FAILURES_PER_MINUTE``  ``20``         Failed token checks one client address may
+                                                 make per minute before the HTTP API answers
+                                                 it 429 for the rest of the minute.
 ================================  =============  ===========================================
 
 The ``HTTP_*`` keys are read once at start-up (``aiadmin.unified.outbound``) and again when
@@ -115,6 +122,8 @@ DEFAULTS: dict[str, Any] = {
     "HTTP_MAX_RETRIES": 2,
     "LOAD_ADAPTER_ENTRY_POINTS": True,
     "ADAPTERS": {},
+    "API_CORS_ORIGINS": [],
+    "API_AUTH_FAILURES_PER_MINUTE": 20,
 }
 
 # Settings the resolved values depend on: a change to any of them drops the cached values.
@@ -205,6 +214,17 @@ def _adapters(value: Any) -> str | None:
     return None
 
 
+def _origins(value: Any) -> str | None:
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        return 'must be a list of origins, e.g. ["https://app.example.com"] (or ["*"] for any)'
+    for origin in value:
+        if not isinstance(origin, str) or (origin != "*" and not origin.startswith(("https://", "http://"))):
+            return f'has {origin!r}, which is not an origin such as "https://app.example.com" (or "*")'
+        if origin != "*" and (origin.endswith("/") or origin.count("/") > 2):
+            return f'has {origin!r}: an origin is scheme://host[:port], with no path or trailing slash'
+    return None
+
+
 _VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "ENCRYPTION_KEYS": _encryption_keys,
     "DERIVE_ENCRYPTION_KEY": _optional_bool,
@@ -225,6 +245,8 @@ _VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "HTTP_MAX_RETRIES": _non_negative_int,
     "LOAD_ADAPTER_ENTRY_POINTS": _bool,
     "ADAPTERS": _adapters,
+    "API_CORS_ORIGINS": _origins,
+    "API_AUTH_FAILURES_PER_MINUTE": _positive_int,
 }
 assert _VALIDATORS.keys() == DEFAULTS.keys()
 
@@ -250,6 +272,7 @@ def _resolve(values: dict[str, Any]) -> dict[str, Any]:
         # loop for the GIL. A database server's queries wait on the network, so a few overlap.
         resolved["ASGI_SYNC_THREADS"] = 1 if engine.endswith("sqlite3") else 4
     resolved["ADAPTERS"] = dict(values["ADAPTERS"])
+    resolved["API_CORS_ORIGINS"] = frozenset(values["API_CORS_ORIGINS"])
     return resolved
 
 

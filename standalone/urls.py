@@ -10,6 +10,8 @@ urlpatterns = [
     # Before the admin's own URLs, whose catch-all would otherwise answer these.
     path("admin/console/", include("aiadmin.console.urls")),
     path("admin/", admin.site.urls),
+    # The OpenAI-compatible HTTP API for other applications (token auth only).
+    path("v1/", include("aiadmin.api.urls")),
     path("", RedirectView.as_view(pattern_name="aiadmin_console:cards", permanent=False)),
 ]
 

@@ -122,6 +122,8 @@ _SECRETISH = re.compile(
     # xAI, Perplexity, Replicate, Cerebras, Fireworks, NVIDIA, ElevenLabs: long enough that
     # model ids sharing a prefix ("pplx-70b-online") are left alone.
     r"|(?:xai-|pplx-|r8_|csk-|fw_|nvapi-|sk_)[A-Za-z0-9_\-]{20,}"
+    # aiadmin's own API tokens (aiadmin/providers/tokens.py).
+    r"|aia_[A-Za-z0-9]{10}_[A-Za-z0-9]{8,}"
     r"|(?i:bearer)\s+[A-Za-z0-9._\-]{8,}"
     r"|(?P<param>(?i:(?:api[_-]?key|key|token)=))[^&\s]+"
 )
@@ -150,7 +152,7 @@ def _redact_credential_value(match: re.Match[str]) -> str:
 
 # Substrings (of the lowercased text) without which the patterns above cannot match: most text
 # has none, and a few substring tests cost far less than running the patterns over it.
-_SHAPE_HINTS = ("sk-", "sk_", "aiza", "hf_", "xai-", "pplx-", "r8_", "fw_", "nvapi-", "bearer", "key=", "token=")
+_SHAPE_HINTS = ("sk-", "sk_", "aiza", "hf_", "xai-", "pplx-", "r8_", "fw_", "nvapi-", "aia_", "bearer", "key=", "token=")
 _CREDENTIAL_HINTS = ("authori", "apikey", "api-key", "api_key", "auth-token", "access-token", "access_token", "accesstoken")
 
 

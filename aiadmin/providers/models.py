@@ -219,6 +219,56 @@ class AdminProviderLimit(models.Model):
         return f"{self.admin} · {self.provider}"
 
 
+class APIToken(models.Model):
+    """A token another application calls the HTTP API with (``/v1/``), acting as ``admin``.
+
+    The token itself is shown once when it is made and never stored: only ``prefix`` (short,
+    random, not secret: how a presented token finds its row) and ``hash`` (SHA-256 of the whole
+    token, compared in constant time). See :mod:`aiadmin.providers.tokens`.
+    """
+
+    admin = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ai_api_tokens")
+    name = models.CharField(max_length=100, help_text="What the token is for, e.g. “billing service”.")
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    hash = models.CharField("hash of the token", max_length=64, editable=False)
+    # {"capabilities": [...], "providers": [slugs]}; a missing or empty list: everything the
+    # admin may use.
+    scopes = SafeJSONField(default=dict, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Who made it: the admin, or a superadmin making it for them.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "API token"
+        verbose_name_plural = "API tokens"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["admin", "created_at"], name="apitoken_admin_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} (aia_{self.prefix}_…)"
+
+    @property
+    def scope_capabilities(self) -> tuple[str, ...]:
+        return tuple((self.scopes or {}).get("capabilities") or ())
+
+    @property
+    def scope_providers(self) -> tuple[str, ...]:
+        return tuple((self.scopes or {}).get("providers") or ())
+
+    def state(self, now=None) -> str:
+        """``active``, ``revoked`` or ``expired``."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= (now or timezone.now()):
+            return "expired"
+        return "active"
+
+
 class AIRequestLog(models.Model):
     """The usage ledger: one row per call, failures included."""
 
@@ -249,6 +299,8 @@ class AIRequestLog(models.Model):
     input_tokens = models.PositiveIntegerField(null=True, blank=True)
     output_tokens = models.PositiveIntegerField(null=True, blank=True)
     estimated_cost = models.DecimalField(max_digits=14, decimal_places=8, null=True, blank=True)
+    # The API token the call came through (None: the console or host code).
+    api_token = models.ForeignKey(APIToken, on_delete=models.SET_NULL, null=True, blank=True, related_name="requests")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -29,6 +29,14 @@ def month_start(now: dt.datetime | None = None) -> dt.date:
     return local.date().replace(day=1)
 
 
+def month_seconds_left(now: dt.datetime | None = None) -> int:
+    """Seconds until the monthly limits roll over (midnight on the 1st in ``AIADMIN["TIME_ZONE"]``)."""
+    now = now or timezone.now()
+    zone = aiadmin_time_zone()
+    rollover = dt.datetime.combine(next_month_start(month_start(now)), dt.time(), tzinfo=zone)
+    return max(1, int((rollover - now.astimezone(zone)).total_seconds()))
+
+
 def next_month_start(month: dt.date) -> dt.date:
     return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
@@ -154,6 +162,8 @@ class LedgerEntry:
     counted_against_limit: bool = False
     # The price when it does not come from ``model`` (a model without an AIModel row).
     price: ModelPrice | None = None
+    # The API token the call came through (None: the console or host code).
+    api_token_id: int | None = None
 
     @property
     def reached_provider(self) -> bool:
@@ -163,12 +173,12 @@ class LedgerEntry:
 
 def ledger_entry_unlinked(entry: LedgerEntry) -> LedgerEntry:
     """``entry`` without its links to rows a superadmin may delete while the call runs
-    (provider, model, settings, limit): the row keeps the provider slug and model name as text,
+    (provider, model, settings, limit, API token): the row keeps the provider slug and model name as text,
     and its counters, whose rows may be gone, are not bumped."""
-    return replace(entry, provider=None, model=None, settings_row=None, limit_row=None)
+    return replace(entry, provider=None, model=None, settings_row=None, limit_row=None, api_token_id=None)
 
 
-NOT_SENT = frozenset({"no_access", "limit", "configuration", "adapter_missing", "unsupported"})
+NOT_SENT = frozenset({"no_access", "limit", "configuration", "adapter_missing", "unsupported", "scope"})
 
 
 def usage_record(*, created_at: dt.datetime | None = None, **fields: Any) -> AIRequestLog:
@@ -198,6 +208,7 @@ def usage_record_many(*, entries: Sequence[LedgerEntry]) -> list[AIRequestLog]:
             input_tokens=entry.usage.input_tokens,
             output_tokens=entry.usage.output_tokens,
             estimated_cost=estimate_cost(usage=entry.usage, model=entry.model, price=entry.price),
+            api_token_id=entry.api_token_id,
             created_at=entry.created_at,
         )
         for entry in entries

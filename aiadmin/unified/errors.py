@@ -24,3 +24,11 @@ class StreamLimitError(AIAdminError):
 
     kind = "stream_limit"
     default_message = "The answer went past the longest stream allowed and was stopped."
+
+
+class ScopeError(AIAdminError):
+    """The call is outside what the API token it came through may do (its capabilities or
+    providers)."""
+
+    kind = "scope"
+    default_message = "This API token may not do that."

@@ -21,7 +21,7 @@ from aiadmin.providers.access import AccessDecision, access_api_key, access_deci
 from aiadmin.providers.models import AdminProviderLimit, AdminProviderSettings, AIModel, AIProvider
 from aiadmin.providers.usage import ModelPrice, quota_consume, quota_remaining
 
-from .errors import NoAccessError
+from .errors import NoAccessError, ScopeError
 from .model_lists import model_list_price, provider_fingerprint
 
 
@@ -59,6 +59,8 @@ class CallPlan:
     remaining_quota: int | None = None
     # Prices for the ledger: the model row's, else the cached model list's (None: unknown).
     price: ModelPrice | None = None
+    # The API token the call came through (None: the console or host code).
+    api_token_id: int | None = None
 
     def adapter(self) -> BaseAdapter:
         return provider_adapter(self.provider, self.api_key)
@@ -117,16 +119,31 @@ def _model_for(
     return None, None
 
 
-def plan_resolve(*, admin, capability: str, provider_slug: str | None = None, model_id: str | None = None) -> CallPlan:
+def plan_resolve(
+    *,
+    admin,
+    capability: str,
+    provider_slug: str | None = None,
+    model_id: str | None = None,
+    providers: frozenset[str] | None = None,
+) -> CallPlan:
     """Provider, settings, model and key for a call (reads only; the limit is counted by
-    :func:`plan_consume_quota`)."""
+    :func:`plan_consume_quota`). ``providers``: the only provider slugs the call may use (an
+    API token's scope); None: any the admin may use."""
     if provider_slug:
+        if providers is not None and provider_slug not in providers:
+            raise _refuse(
+                ScopeError(f"This API token may not use the provider “{provider_slug}”."),
+                provider=None, slug=provider_slug, model_id=model_id,
+            )
         return _plan_for_provider(admin=admin, capability=capability, provider_slug=provider_slug, model_id=model_id)
-    return _plan_first_usable(admin=admin, capability=capability, model_id=model_id)
+    return _plan_first_usable(admin=admin, capability=capability, model_id=model_id, providers=providers)
 
 
-def plan_routing_key(*, admin, capability: str, provider_slug: str | None, model_id: str | None) -> tuple:
-    return (getattr(admin, "pk", None), capability, provider_slug, model_id)
+def plan_routing_key(
+    *, admin, capability: str, provider_slug: str | None, model_id: str | None, providers: frozenset[str] | None = None
+) -> tuple:
+    return (getattr(admin, "pk", None), capability, provider_slug, model_id, providers)
 
 
 def plan_under_limit(plan: CallPlan) -> bool:
@@ -202,8 +219,11 @@ def _model_price(*, provider: AIProvider, model: AIModel | None, model_id: str, 
     return model_list_price(provider_id=provider.pk, fingerprint=fingerprint, api_key=api_key, model_id=model_id) or row_price
 
 
-def _plan_first_usable(*, admin, capability: str, model_id: str | None) -> CallPlan:
-    providers = list(AIProvider.objects.filter(is_active=True).order_by("sort_order", "name"))
+def _plan_first_usable(*, admin, capability: str, model_id: str | None, providers: frozenset[str] | None = None) -> CallPlan:
+    candidates = AIProvider.objects.filter(is_active=True).order_by("sort_order", "name")
+    if providers is not None:
+        candidates = candidates.filter(slug__in=providers)
+    providers = list(candidates)
     active = _active_models(providers, capability)
     settings_rows = _settings_for(admin, providers)
     for provider in providers:

@@ -37,9 +37,11 @@ from aiadmin.adapters.types import (
 )
 from aiadmin.adapters.urlguard import check_base_url
 from aiadmin.providers.models import AIRequestLog
+from aiadmin.providers.tokens import TokenGrant
 from aiadmin.providers.usage import LedgerEntry, estimate_cost, usage_record
 
 from . import selection
+from .errors import ScopeError
 from .content import article_parse, content_messages
 from .ledger import ledger_add, ledger_flush
 from .model_lists import cache_keys, entry_models, key_identity, model_list_get, provider_fingerprint
@@ -113,23 +115,36 @@ def _not_offered(models: Sequence[ModelInfo], capability: str) -> tuple[tuple[st
 class UnifiedAIService:
     # --- the call pipeline --------------------------------------------------------------
 
-    async def _plan(self, *, admin, capability: str, provider_slug: str | None, model_id: str | None) -> CallPlan:
-        key = plan_routing_key(admin=admin, capability=capability, provider_slug=provider_slug, model_id=model_id)
+    async def _plan(
+        self, *, admin, capability: str, provider_slug: str | None, model_id: str | None, via_token: TokenGrant | None = None
+    ) -> CallPlan:
+        scope = via_token.providers if via_token is not None else None
+        token_id = via_token.token_id if via_token is not None else None
+        if via_token is not None and not via_token.allows_capability(capability):
+            error = ScopeError(f"This API token may not use {capability}.")
+            await sync_to_async(self._record_refusal)(admin, capability, provider_slug, model_id, error, token_id)
+            raise error
+        key = plan_routing_key(admin=admin, capability=capability, provider_slug=provider_slug, model_id=model_id, providers=scope)
         cached = routing_get(key)
         if cached is None and await routing_wait(key):
             cached = routing_get(key)  # resolved meanwhile by another call on this loop
         if cached is not None and not plan_under_limit(cached):
-            return dataclasses.replace(cached, admin=admin)  # no database work on the hot path
+            return dataclasses.replace(cached, admin=admin, api_token_id=token_id)  # no database work on the hot path
         async with routing_resolving(key):
-            return await sync_to_async(self._plan_or_record)(admin, capability, provider_slug, model_id)
+            return await sync_to_async(self._plan_or_record)(admin, capability, provider_slug, model_id, scope, token_id)
 
     @staticmethod
-    def _plan_or_record(admin, capability, provider_slug, model_id) -> CallPlan:
+    def _plan_or_record(admin, capability, provider_slug, model_id, scope=None, token_id=None) -> CallPlan:
         try:
             ticket = routing_ticket()  # before the rows are read: the entry ages from here
-            plan = plan_resolve(admin=admin, capability=capability, provider_slug=provider_slug, model_id=model_id)
-            key = plan_routing_key(admin=admin, capability=capability, provider_slug=provider_slug, model_id=model_id)
+            plan = plan_resolve(
+                admin=admin, capability=capability, provider_slug=provider_slug, model_id=model_id, providers=scope
+            )
+            key = plan_routing_key(
+                admin=admin, capability=capability, provider_slug=provider_slug, model_id=model_id, providers=scope
+            )
             routing_put(key, dataclasses.replace(plan), ticket=ticket)
+            plan.api_token_id = token_id
             plan_consume_quota(plan)
             return plan
         except PlanError as refused:
@@ -143,8 +158,16 @@ class UnifiedAIService:
                 key_source=refused.key_source,
                 status=refused.error.kind,
                 error_message=str(refused.error),
+                api_token_id=token_id,
             )
             raise refused.error from None
+
+    @staticmethod
+    def _record_refusal(admin, capability, provider_slug, model_id, error: AIAdminError, token_id) -> None:
+        usage_record(
+            admin=admin, provider=None, provider_slug=provider_slug or "", model=None, model_name=model_id or "",
+            capability=capability, key_source="none", status=error.kind, error_message=str(error), api_token_id=token_id,
+        )
 
     @staticmethod
     async def _check_url(provider) -> None:
@@ -186,6 +209,7 @@ class UnifiedAIService:
                 limit_row=plan.limit_row,
                 counted_against_limit=plan.counted_against_limit,
                 price=plan.price,
+                api_token_id=plan.api_token_id,
             )
         )
 
@@ -234,9 +258,11 @@ class UnifiedAIService:
         system_prompt: str | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        *,
+        via_token: TokenGrant | None = None,
     ) -> ChatReply:
         plan, request = await self._chat_plan(
-            message, admin, conversation_history, provider_slug, model_id, system_prompt, temperature, max_tokens
+            message, admin, conversation_history, provider_slug, model_id, system_prompt, temperature, max_tokens, via_token
         )
         result, latency = await self._run(plan, lambda adapter: adapter.chat(request))
         return ChatReply(
@@ -253,10 +279,12 @@ class UnifiedAIService:
         system_prompt: str | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        *,
+        via_token: TokenGrant | None = None,
     ) -> AsyncIterator[str | StreamSummary]:
         """Yield text chunks as they arrive, then one :class:`StreamSummary`."""
         plan, request = await self._chat_plan(
-            message, admin, conversation_history, provider_slug, model_id, system_prompt, temperature, max_tokens
+            message, admin, conversation_history, provider_slug, model_id, system_prompt, temperature, max_tokens, via_token
         )
         async with contextlib.aclosing(self._stream(plan, request)) as stream:
             async for item in stream:
@@ -293,10 +321,12 @@ class UnifiedAIService:
         yield StreamSummary(usage=usage, info=self._info(plan, latency, usage), time_to_first_token_ms=first_token_ms)
 
     async def _chat_plan(
-        self, message, admin, conversation_history, provider_slug, model_id, system_prompt, temperature, max_tokens
+        self, message, admin, conversation_history, provider_slug, model_id, system_prompt, temperature, max_tokens, via_token
     ) -> tuple[CallPlan, ChatRequest]:
         messages = chat_messages(message, conversation_history, system_prompt)
-        plan = await self._plan(admin=admin, capability="chat", provider_slug=provider_slug, model_id=model_id)
+        plan = await self._plan(
+            admin=admin, capability="chat", provider_slug=provider_slug, model_id=model_id, via_token=via_token
+        )
         return plan, ChatRequest(model=plan.model_id, messages=messages, temperature=temperature, max_tokens=max_tokens)
 
     async def agenerate_content(
@@ -309,8 +339,10 @@ class UnifiedAIService:
         language: str = "en",
         provider_slug: str | None = None,
         model_id: str | None = None,
+        *,
+        via_token: TokenGrant | None = None,
     ) -> ContentReply:
-        plan, request = await self._content_plan(topic, admin, word_count, tone, keywords, language, provider_slug, model_id)
+        plan, request = await self._content_plan(topic, admin, word_count, tone, keywords, language, provider_slug, model_id, via_token)
         result, latency = await self._run(plan, lambda adapter: adapter.chat(request))
         return ContentReply(
             article=article_parse(result.text, keywords=keywords), usage=result.usage, info=self._info(plan, latency, result.usage)
@@ -326,20 +358,24 @@ class UnifiedAIService:
         language: str = "en",
         provider_slug: str | None = None,
         model_id: str | None = None,
+        *,
+        via_token: TokenGrant | None = None,
     ) -> AsyncIterator[str | StreamSummary]:
         """The article streamed as Markdown; parse the joined text with ``article_parse``."""
-        plan, request = await self._content_plan(topic, admin, word_count, tone, keywords, language, provider_slug, model_id)
+        plan, request = await self._content_plan(topic, admin, word_count, tone, keywords, language, provider_slug, model_id, via_token)
         async with contextlib.aclosing(self._stream(plan, request)) as stream:
             async for item in stream:
                 yield item
 
-    async def _content_plan(self, topic, admin, word_count, tone, keywords, language, provider_slug, model_id):
+    async def _content_plan(self, topic, admin, word_count, tone, keywords, language, provider_slug, model_id, via_token):
         if not topic or not topic.strip():
             raise BadRequestError("The topic is empty: say what the article should be about.")
         if not 50 <= int(word_count) <= 5000:
             raise BadRequestError("The word count must be between 50 and 5000.")
         messages = content_messages(topic=topic, word_count=int(word_count), tone=tone, keywords=keywords, language=language)
-        plan = await self._plan(admin=admin, capability="content", provider_slug=provider_slug, model_id=model_id)
+        plan = await self._plan(
+            admin=admin, capability="content", provider_slug=provider_slug, model_id=model_id, via_token=via_token
+        )
         # Room for the article: about 1.5 tokens a word plus the title and meta description.
         request = ChatRequest(
             model=plan.model_id, messages=messages, max_tokens=int(word_count * 2) + 200, purpose="content"
@@ -357,12 +393,16 @@ class UnifiedAIService:
         n: int = 1,
         provider_slug: str | None = None,
         model_id: str | None = None,
+        *,
+        via_token: TokenGrant | None = None,
     ) -> ImageReply:
         if not prompt or not prompt.strip():
             raise BadRequestError("The prompt is empty: describe the image you want.")
         if not 1 <= int(n) <= MAX_IMAGES:
             raise BadRequestError(f"Ask for between 1 and {MAX_IMAGES} images.")
-        plan = await self._plan(admin=admin, capability="image", provider_slug=provider_slug, model_id=model_id)
+        plan = await self._plan(
+            admin=admin, capability="image", provider_slug=provider_slug, model_id=model_id, via_token=via_token
+        )
         request = ImageRequest(model=plan.model_id, prompt=prompt, size=size, quality=quality or None, n=int(n))
         images, latency = await self._run(plan, lambda adapter: adapter.generate_image(request))
         return ImageReply(images=list(images), info=self._info(plan, latency))
@@ -376,6 +416,8 @@ class UnifiedAIService:
         format: str = "mp3",
         provider_slug: str | None = None,
         model_id: str | None = None,
+        *,
+        via_token: TokenGrant | None = None,
     ) -> SpeechReply:
         if not text or not text.strip():
             raise BadRequestError("The text is empty: type what should be spoken.")
@@ -383,7 +425,9 @@ class UnifiedAIService:
             raise BadRequestError(f"The text is too long: at most {MAX_TTS_CHARS} characters per request.")
         if speed is not None and not 0.25 <= float(speed) <= 4.0:
             raise BadRequestError("The speed must be between 0.25 and 4.")
-        plan = await self._plan(admin=admin, capability="audio", provider_slug=provider_slug, model_id=model_id)
+        plan = await self._plan(
+            admin=admin, capability="audio", provider_slug=provider_slug, model_id=model_id, via_token=via_token
+        )
         request = SpeechRequest(model=plan.model_id, text=text, voice=voice or None, speed=speed, format=format)
         audio, latency = await self._run(plan, lambda adapter: adapter.text_to_speech(request))
         return SpeechReply(audio=audio.data, mime_type=audio.mime_type, info=self._info(plan, latency))
@@ -397,10 +441,14 @@ class UnifiedAIService:
         language: str | None = None,
         provider_slug: str | None = None,
         model_id: str | None = None,
+        *,
+        via_token: TokenGrant | None = None,
     ) -> TranscriptReply:
         if not audio:
             raise BadRequestError("The audio file is empty: upload a recording.")
-        plan = await self._plan(admin=admin, capability="audio", provider_slug=provider_slug, model_id=model_id)
+        plan = await self._plan(
+            admin=admin, capability="audio", provider_slug=provider_slug, model_id=model_id, via_token=via_token
+        )
         request = TranscriptionRequest(
             model=plan.model_id, audio=audio, filename=filename, mime_type=mime_type, language=language or None
         )

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "aiadmin.unified",
     "aiadmin.playground",
     "aiadmin.console",
+    "aiadmin.api",
     # This project's own user admin (standalone/admin.py).
     "standalone",
 ]

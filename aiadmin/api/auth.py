@@ -1,0 +1,142 @@
+"""Token authentication for the HTTP API: ``Authorization: Bearer <token>``, nothing else.
+
+No session cookie is read and CSRF does not apply: a browser's ambient credentials cannot
+make a call. A checked token is kept in this process for ``AIADMIN["ROUTING_CACHE_SECONDS"]``
+(1.5 s by default), counted from before its row was read, like a resolved call
+(:mod:`aiadmin.unified.routing`): a revocation, an expiry or a change to the token's admin
+reaches every worker within that time, and a save in this process clears it at once. The
+cache is keyed by the token's SHA-256, never by the token.
+
+Failed checks are throttled per client address (``REMOTE_ADDR``; behind a proxy, have the
+ASGI server set it from the forwarded header, e.g. uvicorn's ``--proxy-headers``): after
+``AIADMIN["API_AUTH_FAILURES_PER_MINUTE"]`` failures in a minute, the address gets 429 until
+the minute is over, valid token or not. The count lives in aiadmin's cache, so all workers
+share it when that cache is Redis.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+
+from asgiref.sync import sync_to_async
+from django.core.cache import caches
+from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
+
+from aiadmin.conf import aiadmin_settings
+from aiadmin.providers.models import APIToken
+from aiadmin.providers.tokens import TokenError, TokenGrant, token_grant, token_hash
+
+from .errors import NO_RETRY, APIError
+
+MAX_CACHED_TOKENS = 4096
+THROTTLE_WINDOW_SECONDS = 60
+
+_lock = threading.Lock()
+_grants: OrderedDict[str, tuple[float, TokenGrant]] = OrderedDict()  # hash -> (expires, grant)
+_generation = 0
+
+
+def grants_clear(**kwargs) -> None:
+    global _generation
+    with _lock:
+        _grants.clear()
+        _generation += 1
+
+
+post_save.connect(grants_clear, sender=APIToken, dispatch_uid="aiadmin-api-grants-save")
+post_delete.connect(grants_clear, sender=APIToken, dispatch_uid="aiadmin-api-grants-delete")
+
+
+def _cached(digest: str) -> TokenGrant | None:
+    now = time.monotonic()
+    with _lock:
+        entry = _grants.get(digest)
+        if entry is None:
+            return None
+        if entry[0] <= now:
+            del _grants[digest]
+            return None
+        return entry[1]
+
+
+def _keep(digest: str, grant: TokenGrant, *, started: float, generation: int) -> None:
+    expires = started + aiadmin_settings.ROUTING_CACHE_SECONDS
+    with _lock:
+        if generation != _generation or expires <= time.monotonic():
+            return
+        _grants[digest] = (expires, grant)
+        _grants.move_to_end(digest)
+        while len(_grants) > MAX_CACHED_TOKENS:
+            _grants.popitem(last=False)
+
+
+def _presented_token(request) -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if not header:
+        raise APIError(
+            401,
+            "No API token was sent. Send it as “Authorization: Bearer <token>”; an admin makes "
+            "tokens on the console's API tokens page.",
+            code="missing_api_key",
+        )
+    if scheme.lower() != "bearer" or not value.strip():
+        raise APIError(401, "Send the API token as “Authorization: Bearer <token>”.", code="invalid_api_key")
+    return value.strip()
+
+
+def _throttle_key(request) -> str:
+    return f"aiadmin:api-auth-failures:{request.META.get('REMOTE_ADDR') or 'unknown'}"
+
+
+def _throttled() -> APIError:
+    return APIError(
+        429,
+        "Too many failed token checks from this address. Wait a minute, then try again with a valid token.",
+        type="rate_limit_error",
+        code="too_many_failed_attempts",
+        headers={"Retry-After": str(THROTTLE_WINDOW_SECONDS), **NO_RETRY},
+    )
+
+
+def _check_throttle_and_grant(request, plaintext: str) -> TokenGrant:
+    """The slow path (a thread): the address's failure count, then the database."""
+    cache = caches[aiadmin_settings.CACHE]
+    key = _throttle_key(request)
+    limit = aiadmin_settings.API_AUTH_FAILURES_PER_MINUTE
+    try:
+        failures = cache.get(key) or 0
+    except Exception:  # the cache down must not lock every client out
+        failures = 0
+    if failures >= limit:
+        raise _throttled()
+    try:
+        return token_grant(plaintext=plaintext)
+    except TokenError as err:
+        try:
+            if not cache.add(key, 1, timeout=THROTTLE_WINDOW_SECONDS):
+                cache.incr(key)
+        except Exception:
+            pass
+        raise APIError(401, str(err), code=err.code) from None
+
+
+async def api_authenticate(request) -> TokenGrant:
+    """The grant of the request's token, or :class:`APIError` (401, or 429 when throttled)."""
+    plaintext = _presented_token(request)
+    digest = token_hash(plaintext)
+    grant = _cached(digest)
+    if grant is None:
+        with _lock:
+            generation = _generation
+        started = time.monotonic()
+        grant = await sync_to_async(_check_throttle_and_grant)(request, plaintext)
+        _keep(digest, grant, started=started, generation=generation)
+    if grant.expires_at is not None and grant.expires_at <= timezone.now():
+        with _lock:
+            _grants.pop(digest, None)
+        raise APIError(401, "This API token has expired. Ask an admin for a new one.", code="token_expired")
+    return grant

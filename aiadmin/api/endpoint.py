@@ -1,0 +1,58 @@
+"""The wrapper every HTTP API view has: method, CORS, token, and errors as OpenAI's body.
+
+A view is ``async def view(request, grant, ...)``: it runs only for an allowed method and a
+valid token (``grant``), and may raise :class:`~aiadmin.api.errors.APIError` or any
+:class:`~aiadmin.adapters.errors.AIAdminError`; both become OpenAI's error body. Anything else
+is logged and answered with a 500 that says nothing about the server.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+
+from aiadmin.adapters.errors import AIAdminError
+
+from .auth import api_authenticate
+from .cors import cors_apply, cors_preflight
+from .errors import NO_RETRY, APIError, error_response, from_aiadmin_error
+
+logger = logging.getLogger(__name__)
+
+UNEXPECTED = "Something went wrong on the server; the error was logged. Try again."
+
+
+def api_endpoint(*methods: str):
+    def decorate(view):
+        @functools.wraps(view)
+        async def wrapper(request, *args, **kwargs):
+            if request.method == "OPTIONS":
+                return cors_preflight(request, methods)
+            try:
+                if request.method not in methods:
+                    raise APIError(
+                        405, f"{request.path} takes {' or '.join(methods)} requests.", code="method_not_allowed",
+                        headers={"Allow": ", ".join(methods), **NO_RETRY},
+                    )
+                grant = await api_authenticate(request)
+                response = await view(request, grant, *args, **kwargs)
+            except APIError as err:
+                response = error_response(err)
+            except AIAdminError as err:
+                response = error_response(from_aiadmin_error(err))
+            except (RequestDataTooBig, TooManyFieldsSent):
+                response = error_response(
+                    APIError(413, "The request body is too large.", code="request_too_large", headers=dict(NO_RETRY))
+                )
+            except Exception:
+                logger.exception("An HTTP API call failed: %s %s", request.method, request.path)
+                response = error_response(APIError(500, UNEXPECTED, type="server_error", code="internal_error"))
+            response.setdefault("Cache-Control", "no-store")
+            return cors_apply(request, response)
+
+        wrapper.csrf_exempt = True  # token auth only: no cookie makes a call, so no CSRF
+        return wrapper
+
+    return decorate

@@ -1,0 +1,43 @@
+"""Server-sent events as OpenAI streams them: ``data: <json>`` lines, ``data: [DONE]`` last.
+
+An error after the stream has started cannot change the status any more: it is sent as
+``data: {"error": {...}}`` (the official SDKs raise it as an APIError) and the stream ends
+without ``[DONE]``, so no client takes a cut answer for a whole one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from django.http import StreamingHttpResponse
+
+from aiadmin.adapters.errors import AIAdminError
+
+from .errors import error_body, from_aiadmin_error
+
+logger = logging.getLogger(__name__)
+
+DONE = b"data: [DONE]\n\n"
+UNEXPECTED = "Something went wrong on the server; the error was logged."
+
+
+def sse_data(payload: dict[str, Any]) -> bytes:
+    # json.dumps never emits a raw newline: one "data:" line carries the payload.
+    return b"data: " + json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode() + b"\n\n"
+
+
+def sse_error(err: BaseException) -> bytes:
+    if isinstance(err, AIAdminError):
+        mapped = from_aiadmin_error(err)
+        return sse_data(error_body(message=mapped.message, type=mapped.type, code=mapped.code))
+    logger.error("An HTTP API stream failed", exc_info=err)
+    return sse_data(error_body(message=UNEXPECTED, type="server_error", code="internal_error"))
+
+
+def sse_response(events) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(events, content_type="text/event-stream; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # proxies: pass each event straight on
+    return response

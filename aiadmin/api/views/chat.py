@@ -1,0 +1,82 @@
+"""``POST /v1/chat/completions``, streamed or not."""
+
+from __future__ import annotations
+
+import contextlib
+
+from django.http import HttpResponse
+
+from aiadmin.unified import StreamSummary
+
+from ..body import json_body
+from ..chat import ChunkMaker, chat_params_read, completion_body, completion_id
+from ..endpoint import api_endpoint
+from ..errors import NO_RETRY, APIError
+from ..model_ids import model_target, service
+from ..responses import json_response
+from ..sse import DONE, sse_data, sse_error, sse_response
+
+
+def require_capability(grant, capability: str) -> None:
+    if not grant.allows_capability(capability):
+        raise APIError(
+            403, f"This API token may not use {capability}.", type="permission_error", code="outside_token_scope",
+            headers=dict(NO_RETRY),
+        )
+
+
+@api_endpoint("POST")
+async def chat_completions(request, grant) -> HttpResponse:
+    require_capability(grant, "chat")
+    data = json_body(request)
+    params = chat_params_read(data)
+    target = await model_target(grant=grant, capability="chat", requested=data.get("model"))
+    arguments = dict(
+        conversation_history=params.history,
+        provider_slug=target.provider_slug,
+        model_id=target.model_id,
+        temperature=params.temperature,
+        max_tokens=params.max_tokens,
+        via_token=grant,
+    )
+    if not params.stream:
+        reply = await service.achat(params.message, grant.admin, **arguments)
+        return json_response(
+            completion_body(
+                id=completion_id(), model=target.public_id, text=reply.text, usage=reply.usage, reason=reply.finish_reason
+            )
+        )
+    stream = service.astream_chat(params.message, grant.admin, **arguments)
+    try:
+        # The call is planned (key, limit) when the first item is asked for: a refusal there
+        # still gets its own status, not a 200 with an error inside.
+        first = await anext(stream)
+    except StopAsyncIteration:
+        first = None
+    except BaseException:
+        await stream.aclose()
+        raise
+    return sse_response(_events(stream, first, ChunkMaker(model=target.public_id, include_usage=params.include_usage)))
+
+
+async def _events(stream, first, chunks: ChunkMaker):
+    """The chunks; the service stream is closed however this ends (the client going away
+    cancels the task iterating here, which closes the upstream call, recorded as cancelled)."""
+    summary = None
+    async with contextlib.aclosing(stream):
+        try:
+            yield sse_data(chunks.delta({"role": "assistant", "content": ""}))
+            item = first
+            while item is not None:
+                if isinstance(item, StreamSummary):
+                    summary = item
+                elif item:
+                    yield sse_data(chunks.delta({"content": item}))
+                item = await anext(stream, None)
+        except Exception as err:  # after the status was sent: an error event, no [DONE]
+            yield sse_error(err)
+            return
+    yield sse_data(chunks.delta({}, reason="stop"))
+    if chunks.include_usage and summary is not None:
+        yield sse_data(chunks.usage(summary.usage))
+    yield DONE
