@@ -29,6 +29,8 @@ import asyncio
 import json
 import os
 import platform
+import re
+import signal
 import socket
 import statistics
 import subprocess
@@ -139,6 +141,8 @@ class Server:
     log: Path
     base_url: str
     headers: dict[str, str] = field(default_factory=dict)
+    # py-spy writes its profile when interrupted (and then stops the server it runs).
+    stop_signal: int = signal.SIGTERM
 
     def tail(self, lines: int = 30) -> str:
         try:
@@ -263,10 +267,14 @@ def start_aiadmin(upstream: str, tmp: Path, logs: Path, cores: set[int] | None,
     command = uvicorn_command("standalone.asgi:application", port)
     if profile_raw is not None:
         py_spy = Path(sys.executable).with_name("py-spy")
-        command = [str(py_spy), "record", "--format", "raw", "--rate", "250", "--threads", "--nonblocking",
-                   "--output", str(profile_raw), "--", *command]
+        command = [
+            str(py_spy), "record", "--format", "raw", "--nolineno", "--rate", "250", "--threads", "--nonblocking",
+            "--output", str(profile_raw), "--", *command,
+        ]
     server = spawn("aiadmin", command, env=env, logs=logs, cores=cores, base_url=f"http://127.0.0.1:{port}/v1")
     server.headers = {"Authorization": f"Bearer {token}"}
+    if profile_raw is not None:
+        server.stop_signal = signal.SIGINT
     return server
 
 
@@ -293,7 +301,7 @@ def start_litellm(upstream: str, tmp: Path, logs: Path, cores: set[int] | None) 
 def stop(servers: list[Server]) -> None:
     for server in servers:
         if server.process.poll() is None:
-            server.process.terminate()
+            server.process.send_signal(server.stop_signal)
     for server in servers:
         try:
             server.process.wait(timeout=15)
@@ -502,30 +510,29 @@ def goal_lines(chat: dict[str, list[float]]) -> list[str]:
 # ---------------------------------------------------------------------------- profile
 
 
+_OWN_FRAME = re.compile(r"\((?:[^()]*/)?(?:aiadmin|django|asgiref)/")
+
+
 def summarise_profile(raw: Path, out: Path, top: int = 25) -> None:
-    """Top ``top`` functions of aiadmin and Django by cumulative samples (a function counted
-    once per sample however deep it recurs), from py-spy's collapsed stacks; idle samples of
-    the event loop and of waiting worker threads are left out of the total."""
+    """Top ``top`` functions of aiadmin, Django and asgiref by cumulative samples (a function
+    counted once per sample however deep it recurs), from py-spy's collapsed stacks. py-spy
+    records busy threads only; start-up (imports) is left out."""
     cumulative: dict[str, int] = {}
     busy = 0
     for line in raw.read_text(errors="replace").splitlines():
         stack, _, count_text = line.rpartition(" ")
-        if not stack or not count_text.isdigit():
-            continue
-        frames = stack.split(";")
-        innermost = frames[-1]
-        if any(idle in innermost for idle in ("(select", "(poll ", "(epoll", "(wait ", "(_worker ", "(run_forever")):
+        if not stack or not count_text.isdigit() or "_find_and_load" in stack:
             continue
         count = int(count_text)
         busy += count
-        for frame in set(frames):
-            if "/aiadmin/" in frame or "/django/" in frame or "/asgiref/" in frame:
+        for frame in set(stack.split(";")):
+            if _OWN_FRAME.search(frame):
                 cumulative[frame] = cumulative.get(frame, 0) + count
     ranked = sorted(cumulative.items(), key=lambda item: item[1], reverse=True)[:top]
     lines = [
-        f"py-spy samples of the aiadmin server process under the gateway benchmark: {busy} busy samples "
-        "(idle event loop and idle threads left out).",
-        f"Top {top} aiadmin / Django / asgiref functions by cumulative share of the busy samples:",
+        f"py-spy (250 Hz, busy threads only) of the aiadmin server process under benchmarks/gateway.py: "
+        f"{busy} samples after start-up.",
+        f"Top {top} aiadmin / Django / asgiref functions by cumulative share of those samples:",
         "",
     ]
     for frame, count in ranked:
