@@ -396,6 +396,8 @@ async def interleave(client, targets: list[Target], call, *, stream: bool, warmu
     """``calls`` timed rounds after ``warmup`` untimed ones; each round calls every target
     once, one call at a time, the first target rotating round by round."""
     bodies = {target.name: _request_body(target.model, stream=stream) for target in targets}
+    for target in targets:
+        target.headers = {**target.headers, "Content-Type": "application/json"}
     timings: dict[str, list[float]] = {target.name: [] for target in targets}
     for index in range(warmup + calls):
         shift = index % len(targets)
