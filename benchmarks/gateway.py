@@ -413,6 +413,7 @@ async def measure(targets: list[Target], args) -> dict:
 
     answer = expected_answer()
     limits = httpx.Limits(max_connections=10, max_keepalive_connections=10, keepalive_expiry=60)
+    load_before = os.getloadavg()[0]
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
         before = {target.name: cpu_seconds(target.server.process.pid) for target in targets}
         chat = await interleave(client, targets, chat_call, stream=False, warmup=args.warmup, calls=args.calls,
@@ -423,7 +424,7 @@ async def measure(targets: list[Target], args) -> dict:
         }
         streams = await interleave(client, targets, first_token, stream=True, warmup=args.warmup // 5,
                                    calls=args.stream_calls, answer=answer)
-    return {"chat": chat, "first_token": streams, "cpu_per_call": cpu}
+    return {"chat": chat, "first_token": streams, "cpu_per_call": cpu, "load": [load_before, os.getloadavg()[0]]}
 
 
 # ---------------------------------------------------------------------------- report
@@ -459,7 +460,9 @@ def report(args, targets: list[Target], outcome: dict, placement: str, database:
         f"cache {'Redis' if os.environ.get('REDIS_URL') else 'local memory'}. LiteLLM: its proxy CLI, no database, "
         f"a master key. {placement}",
         f"{args.calls} non-streamed and {args.stream_calls} streamed chat calls per target, after a warm-up of "
-        f"{args.warmup} (streams: {args.warmup // 5}); one call at a time, interleaved target by target.",
+        f"{args.warmup} (streams: {args.warmup // 5}); one call at a time, interleaved target by target. "
+        f"Load average (1 min) before and after: {outcome['load'][0]:.2f}, {outcome['load'][1]:.2f} "
+        "(anything else running on the machine inflates the figures, the p95s most).",
         "",
         "| non-streamed chat | p50 ms | p95 ms | added p50 ms | added p95 ms | paired median added ms "
         "| server CPU ms per call |",
@@ -513,32 +516,76 @@ def goal_lines(chat: dict[str, list[float]]) -> list[str]:
 
 
 _OWN_FRAME = re.compile(r"\((?:[^()]*/)?(?:aiadmin|django|asgiref)/")
+_FRAME_FILE = re.compile(r"\(([^()]*)\)$")
+# Work done after the answer was handed back (the usage ledger's writer): on the server's CPU,
+# not on the caller's path.
+_OFF_PATH = "_LoopLedger._write"
+
+
+def _package(frame: str) -> str:
+    """``aiadmin`` for ``name (aiadmin/api/auth.py)``; the top folder of the frame's file."""
+    # Leaves in C that py-spy cannot see into (it shows Python frames only).
+    if frame.startswith("Runner.run (asyncio/runners.py)"):
+        return "event loop in C (uvloop, httptools, sockets) or waiting"
+    if frame.startswith("_worker (concurrent/futures/thread.py)"):
+        return "a pool thread taking its next job, or waiting"
+    match = _FRAME_FILE.search(frame)
+    path = match.group(1) if match else frame
+    if path.startswith("<"):
+        return "python (frozen)"
+    parts = [part for part in path.split("/") if part]
+    for index, part in enumerate(parts):
+        if part in ("site-packages", "lib") and index + 1 < len(parts):
+            return parts[index + 1].split(".")[0]
+    return parts[0].split(".")[0] if len(parts) > 1 else f"python ({parts[0]})" if parts else "?"
 
 
 def summarise_profile(raw: Path, out: Path, top: int = 25) -> None:
-    """Top ``top`` functions of aiadmin, Django and asgiref by cumulative samples (a function
-    counted once per sample however deep it recurs), from py-spy's collapsed stacks. py-spy
-    records busy threads only; start-up (imports) is left out."""
+    """From py-spy's collapsed stacks: the top ``top`` aiadmin / Django / asgiref functions by
+    cumulative samples (a function counted once per sample however deep it recurs), the
+    deepest such function per sample (so time in httpx, sqlite3 or json is charged to the
+    aiadmin or Django code that called it), and the share of each package where samples end.
+    py-spy records busy threads only; start-up (imports) is left out."""
     cumulative: dict[str, int] = {}
-    busy = 0
+    deepest: dict[str, int] = {}
+    leaf_packages: dict[str, int] = {}
+    busy = off_path = 0
     for line in raw.read_text(errors="replace").splitlines():
         stack, _, count_text = line.rpartition(" ")
         if not stack or not count_text.isdigit() or "_find_and_load" in stack:
             continue
         count = int(count_text)
+        frames = stack.split(";")
         busy += count
-        for frame in set(stack.split(";")):
-            if _OWN_FRAME.search(frame):
-                cumulative[frame] = cumulative.get(frame, 0) + count
-    ranked = sorted(cumulative.items(), key=lambda item: item[1], reverse=True)[:top]
+        off_path += count if _OFF_PATH in stack else 0
+        leaf = _package(frames[-1])
+        leaf_packages[leaf] = leaf_packages.get(leaf, 0) + count
+        own = [frame for frame in frames if _OWN_FRAME.search(frame)]
+        for frame in set(own):
+            cumulative[frame] = cumulative.get(frame, 0) + count
+        if own:
+            deepest[own[-1]] = deepest.get(own[-1], 0) + count
+
+    def share(count: int) -> str:
+        return f"{100 * count / max(busy, 1):6.1f}%  {count:6d}"
+
+    def ranked(counts: dict[str, int], limit: int) -> list[str]:
+        return [f"{share(count)}  {name}" for name, count in sorted(counts.items(), key=lambda item: -item[1])[:limit]]
+
     lines = [
         f"py-spy (250 Hz, busy threads only) of the aiadmin server process under benchmarks/gateway.py: "
-        f"{busy} samples after start-up.",
-        f"Top {top} aiadmin / Django / asgiref functions by cumulative share of those samples:",
+        f"{busy} samples after start-up; {off_path} of them ({100 * off_path / max(busy, 1):.1f}%) in the "
+        "usage ledger's writer (after the answer, off the caller's path).",
         "",
+        f"Top {top} aiadmin / Django / asgiref functions by cumulative share of the samples:",
+        *ranked(cumulative, top),
+        "",
+        "Deepest aiadmin / Django / asgiref function of each sample (what it calls below is charged to it):",
+        *ranked(deepest, top),
+        "",
+        "Where the samples end, by package:",
+        *ranked(leaf_packages, 15),
     ]
-    for frame, count in ranked:
-        lines.append(f"{100 * count / max(busy, 1):6.1f}%  {count:6d}  {frame}")
     out.write_text("\n".join(lines) + "\n")
 
 
@@ -630,7 +677,9 @@ def main() -> None:
             if not profile_raw.exists():
                 raise BenchmarkError("py-spy wrote no profile (is it installed in the virtual environment?).")
             summarise_profile(profile_raw, args.profile)
-            print(f"\nThe aiadmin server's profile: {args.profile}")
+            kept = args.profile.with_name(args.profile.name + ".raw")
+            kept.write_bytes(profile_raw.read_bytes())
+            print(f"\nThe aiadmin server's profile: {args.profile} (py-spy's collapsed stacks: {kept})")
 
 
 def wait_for_port(server: Server) -> None:
