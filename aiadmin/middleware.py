@@ -44,10 +44,29 @@ class CommonMiddleware(InlineHooksMixin, BaseCommonMiddleware):
     pass
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
 class CsrfViewMiddleware(InlineHooksMixin, BaseCsrfViewMiddleware):
-    # process_request reads a cookie, process_response sets one; process_view (the check
-    # itself) is called by Django's handler, in the thread as before.
-    pass
+    # process_request reads a cookie, process_response sets one. process_view (the check
+    # itself) may read the posted form and the session: it goes to the thread, but only when
+    # there is something to check. A safe method or a csrf_exempt view (the HTTP API) is
+    # answered on the event loop, as Django's own process_view answers them, without I/O.
+    def __init__(self, get_response):
+        super().__init__(get_response)
+        if self.async_mode:
+            checked_in_thread = sync_to_async(super().process_view, thread_sensitive=True)
+
+            async def process_view(request, callback, callback_args, callback_kwargs):
+                if (
+                    getattr(request, "csrf_processing_done", False)
+                    or getattr(callback, "csrf_exempt", False)
+                    or request.method in SAFE_METHODS
+                ):
+                    return super(CsrfViewMiddleware, self).process_view(request, callback, callback_args, callback_kwargs)
+                return await checked_in_thread(request, callback, callback_args, callback_kwargs)
+
+            self.process_view = process_view
 
 
 class AuthenticationMiddleware(InlineHooksMixin, BaseAuthenticationMiddleware):
@@ -60,7 +79,13 @@ class XFrameOptionsMiddleware(InlineHooksMixin, BaseXFrameOptionsMiddleware):
 
 
 class CSPMiddleware(InlineHooksMixin, BaseCSPMiddleware):
-    pass
+    def process_response(self, request, response):
+        # django-csp builds both policies before it looks at the exemptions: a response
+        # exempt from both (the HTTP API's JSON and event streams, which no browser renders
+        # as a page) skips the work.
+        if getattr(response, "_csp_exempt", False) and getattr(response, "_csp_exempt_ro", False):
+            return response
+        return super().process_response(request, response)
 
 
 class SessionMiddleware(BaseSessionMiddleware):

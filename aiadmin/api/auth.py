@@ -79,12 +79,12 @@ def _presented_token(request) -> str:
     if not header:
         raise APIError(
             401,
-            "No API token was sent. Send it as “Authorization: Bearer <token>”; an admin makes "
-            "tokens on the console's API tokens page.",
+            "No API token was sent. Send it in the Authorization header, as “Bearer <token>”; an "
+            "admin makes tokens on the console's API tokens page.",
             code="missing_api_key",
         )
     if scheme.lower() != "bearer" or not value.strip():
-        raise APIError(401, "Send the API token as “Authorization: Bearer <token>”.", code="invalid_api_key")
+        raise APIError(401, "Send the API token in the Authorization header, as “Bearer <token>”.", code="invalid_api_key")
     return value.strip()
 
 

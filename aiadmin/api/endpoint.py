@@ -50,6 +50,8 @@ def api_endpoint(*methods: str):
                 logger.exception("An HTTP API call failed: %s %s", request.method, request.path)
                 response = error_response(APIError(500, UNEXPECTED, type="server_error", code="internal_error"))
             response.setdefault("Cache-Control", "no-store")
+            # JSON and event streams are not documents: a Content-Security-Policy governs nothing.
+            response._csp_exempt = response._csp_exempt_ro = True
             return cors_apply(request, response)
 
         wrapper.csrf_exempt = True  # token auth only: no cookie makes a call, so no CSRF
