@@ -524,9 +524,9 @@ def goal_lines(chat: dict[str, list[float]]) -> list[str]:
 
 _OWN_FRAME = re.compile(r"\((?:[^()]*/)?(?:aiadmin|django|asgiref)/")
 _FRAME_FILE = re.compile(r"\(([^()]*)\)$")
-# Work done after the answer was handed back (the usage ledger's writer): on the server's CPU,
-# not on the caller's path.
-_OFF_PATH = "_LoopLedger._write"
+# Work done after the answer was handed back (the usage ledger's writer on the event loop, and
+# the rows' write in a sync thread): on the server's CPU, not on the caller's path.
+_OFF_PATH = ("_LoopLedger._write", "usage_record_many")
 
 
 def _package(frame: str) -> str:
@@ -564,7 +564,7 @@ def summarise_profile(raw: Path, out: Path, top: int = 25) -> None:
         count = int(count_text)
         frames = stack.split(";")
         busy += count
-        off_path += count if _OFF_PATH in stack else 0
+        off_path += count if any(marker in stack for marker in _OFF_PATH) else 0
         leaf = _package(frames[-1])
         leaf_packages[leaf] = leaf_packages.get(leaf, 0) + count
         own = [frame for frame in frames if _OWN_FRAME.search(frame)]
@@ -582,7 +582,7 @@ def summarise_profile(raw: Path, out: Path, top: int = 25) -> None:
     lines = [
         f"py-spy (250 Hz, busy threads only) of the aiadmin server process under benchmarks/gateway.py: "
         f"{busy} samples after start-up; {off_path} of them ({100 * off_path / max(busy, 1):.1f}%) in the "
-        "usage ledger's writer (after the answer, off the caller's path).",
+        "usage ledger's writer and its row writes (after the answer, off the caller's path).",
         "",
         f"Top {top} aiadmin / Django / asgiref functions by cumulative share of the samples:",
         *ranked(cumulative, top),
