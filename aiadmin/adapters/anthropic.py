@@ -37,6 +37,7 @@ from .retries import send_with_retries
 from .sse import StreamEndedEarly, aiter_sse, event_payload, event_stream_headers
 from .types import (
     ChatChunk,
+    ChatFinish,
     ChatMessage,
     ChatRequest,
     ChatResult,
@@ -69,6 +70,7 @@ class _StreamState:
     input_tokens: int | None = None
     output_tokens: int | None = None
     finished: bool = False
+    stop_reason: str | None = None
 
     def usage(self) -> Usage:
         return Usage(input_tokens=self.input_tokens, output_tokens=self.output_tokens)
@@ -134,6 +136,8 @@ class AnthropicAdapter(BaseAdapter):
                 raise StreamEndedEarly(provider=self.provider_name)
         finally:
             await response.aclose()
+        if state.stop_reason:
+            yield ChatFinish(state.stop_reason)
         yield state.usage()
 
     async def chat(self, request: ChatRequest) -> ChatResult:
@@ -203,6 +207,8 @@ class AnthropicAdapter(BaseAdapter):
             body["system"] = system
         if request.temperature is not None:
             body["temperature"] = min(max(float(request.temperature), 0.0), MAX_TEMPERATURE)
+        if request.stop:
+            body["stop_sequences"] = list(request.stop)
         if stream:
             body["stream"] = True
         return body
@@ -241,6 +247,9 @@ class AnthropicAdapter(BaseAdapter):
 
     @staticmethod
     def _apply_message_delta(payload: Mapping[str, Any], state: _StreamState) -> None:
+        stop_reason = (payload.get("delta") or {}).get("stop_reason")
+        if isinstance(stop_reason, str) and stop_reason:
+            state.stop_reason = stop_reason[:64]
         usage = payload.get("usage") or {}
         # message_delta counts are cumulative: they replace, never add to, earlier values.
         if isinstance(usage.get("output_tokens"), int):

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from .errors import AIAdminError, AuthenticationError, UnsupportedOperationError
 from .types import (
     ChatChunk,
+    ChatFinish,
     ChatRequest,
     ChatResult,
     GeneratedAudio,
@@ -82,12 +83,15 @@ class BaseAdapter:
     async def chat(self, request: ChatRequest) -> ChatResult:
         parts: list[str] = []
         usage = Usage()
+        finish_reason: str | None = None
         async for item in self.stream_chat(request):
             if isinstance(item, ChatChunk):
                 parts.append(item.text)
+            elif isinstance(item, ChatFinish):
+                finish_reason = item.reason
             else:
                 usage = item
-        return ChatResult(text="".join(parts), model=request.model, usage=usage)
+        return ChatResult(text="".join(parts), model=request.model, usage=usage, finish_reason=finish_reason)
 
     async def generate_image(self, request: ImageRequest) -> list[GeneratedImage]:
         raise self._unsupported("image generation")

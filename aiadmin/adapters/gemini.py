@@ -49,6 +49,7 @@ from .retries import send_with_retries
 from .sse import StreamEndedEarly, aiter_sse, event_payload, event_stream_headers
 from .types import (
     ChatChunk,
+    ChatFinish,
     ChatMessage,
     ChatRequest,
     ChatResult,
@@ -275,6 +276,7 @@ class GeminiAdapter(BaseAdapter):
                 raise StreamEndedEarly(provider=self.provider_name)
         finally:
             await response.aclose()
+        yield ChatFinish(finish_reason[:64])
         yield usage
 
     async def chat(self, request: ChatRequest) -> ChatResult:
@@ -311,6 +313,8 @@ class GeminiAdapter(BaseAdapter):
         max_tokens = request.max_tokens or defaults.get("max_tokens")
         if max_tokens:
             config["maxOutputTokens"] = int(max_tokens)
+        if request.stop:
+            config["stopSequences"] = list(request.stop)
         return config
 
     # ------------------------------------------------------------------ images

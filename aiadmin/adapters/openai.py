@@ -108,6 +108,7 @@ from .safejson import loads as json_loads
 from .sse import SSEEvent, StreamEndedEarly, aiter_sse, error_from_body, event_payload, event_stream_headers, is_done
 from .types import (
     ChatChunk,
+    ChatFinish,
     ChatRequest,
     ChatResult,
     GeneratedAudio,
@@ -265,6 +266,7 @@ class OpenAIAdapter(BaseAdapter):
             "POST", self._url("/chat/completions"), json=body, timeout=shared_client.STREAM_TIMEOUT, stream=True
         )
         usage = Usage()
+        finish_reason: str | None = None
         try:
             async with aiter_sse(
                 response, idle_timeout=shared_client.STREAM_IDLE_TIMEOUT, provider=self.provider_name, secrets=self._secrets
@@ -275,12 +277,15 @@ class OpenAIAdapter(BaseAdapter):
                         break
                     chunk = self._stream_chunk(event)
                     usage = _chunk_usage(chunk) or usage
+                    finish_reason = _chunk_finish_reason(chunk) or finish_reason
                     if text := _delta_text(chunk):
                         yield ChatChunk(text=text)
                 else:
                     raise StreamEndedEarly(provider=self.provider_name)
         finally:
             await response.aclose()
+        if finish_reason:
+            yield ChatFinish(finish_reason)
         yield usage
 
     async def chat(self, request: ChatRequest) -> ChatResult:
@@ -309,6 +314,8 @@ class OpenAIAdapter(BaseAdapter):
             body["stream_options"] = {"include_usage": True}
         if request.temperature is not None:
             body["temperature"] = request.temperature
+        if request.stop:
+            body["stop"] = list(request.stop)
         parameters = self._model_parameters(request.model)
         if request.max_tokens is not None:
             for name in MAX_TOKENS_PARAMS:  # never both, even if default_params names the other
@@ -840,6 +847,14 @@ def _message_text(message: Mapping[str, Any]) -> str:
     """A message's or delta's text; a refusal stands in for content so the admin sees why."""
     refusal = message.get("refusal")
     return _content_text(message.get("content")) or (refusal if isinstance(refusal, str) else "")
+
+
+def _chunk_finish_reason(chunk: Mapping[str, Any]) -> str | None:
+    choices = chunk.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], Mapping):
+        return None
+    reason = choices[0].get("finish_reason")
+    return reason[:64] if isinstance(reason, str) and reason else None
 
 
 def _delta_text(chunk: Mapping[str, Any]) -> str:

@@ -30,6 +30,7 @@ from .base import BaseAdapter
 from .errors import BadRequestError
 from .types import (
     ChatChunk,
+    ChatFinish,
     ChatMessage,
     ChatRequest,
     GeneratedAudio,
@@ -836,13 +837,18 @@ class SandboxAdapter(BaseAdapter):
             text = _article(parse_content_prompt(_last_user_text(request.messages)))
         else:
             text = _chat_reply(request.messages)
+        for stop in request.stop:  # like a provider: the answer ends before the sequence
+            if stop and stop in text:
+                text = text[: text.index(stop)]
         chunks = _word_chunks(text)
-        if request.max_tokens is not None:
-            chunks = chunks[: max(request.max_tokens, 0)]
+        finish_reason = "stop"
+        if request.max_tokens is not None and len(chunks) > max(request.max_tokens, 0):
+            chunks, finish_reason = chunks[: max(request.max_tokens, 0)], "length"
         delay = float(self.config.get("stream_delay", 0) or 0)
         for chunk in chunks:
             await asyncio.sleep(delay)
             yield ChatChunk(text=chunk)
+        yield ChatFinish(finish_reason)
         input_tokens = sum(_count_words(message.content) for message in request.messages)
         yield Usage(input_tokens=input_tokens, output_tokens=len(chunks))
 

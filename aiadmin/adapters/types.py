@@ -28,6 +28,8 @@ class ChatRequest:
     # uses it to answer a content request with an article instead of a chat reply.
     purpose: Literal["chat", "content"] = "chat"
     extra: dict[str, Any] = field(default_factory=dict)
+    # Stop sequences: the answer ends before the first of them (at most four, as OpenAI).
+    stop: tuple[str, ...] = ()
 
 
 # The most a token-count column holds (a 32-bit PositiveIntegerField); a count above it,
@@ -62,6 +64,15 @@ class ChatChunk:
     """One streamed piece of assistant text."""
 
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChatFinish:
+    """Why a streamed answer ended, in the provider's words ("stop", "length", "end_turn",
+    "max_tokens", "MAX_TOKENS"...). Optional: an adapter that knows it yields one, after the
+    last text and before the usage."""
+
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)

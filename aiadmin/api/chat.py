@@ -14,6 +14,8 @@ from .body import bool_field, int_field, number_field
 from .errors import bad_request
 
 MAX_MESSAGES = 2000
+MAX_STOPS = 4
+MAX_STOP_CHARS = 256
 MAX_OUTPUT_TOKENS = 1_000_000
 # Roles aiadmin passes on; "developer" is what OpenAI's newer models call the system role.
 ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
@@ -40,6 +42,7 @@ class ChatParams:
     max_tokens: int | None
     stream: bool
     include_usage: bool
+    stop: tuple[str, ...] = ()
 
 
 def _text_of(content: Any, index: int) -> str:
@@ -63,6 +66,8 @@ def chat_params_read(data: dict[str, Any]) -> ChatParams:
     for name, why in UNSUPPORTED.items():
         if data.get(name):
             raise bad_request(why, param=name, code="unsupported_parameter")
+    if data.get("logprobs") or data.get("top_logprobs"):
+        raise bad_request("Log probabilities are not supported by aiadmin's API.", param="logprobs", code="unsupported_parameter")
     if int_field(data, "n", minimum=1, maximum=1, default=1) != 1:
         raise bad_request("Only n=1 is supported.", param="n")
     response_format = data.get("response_format")
@@ -102,7 +107,24 @@ def chat_params_read(data: dict[str, Any]) -> ChatParams:
         max_tokens=max_tokens,
         stream=stream,
         include_usage=bool(options and bool_field(options, "include_usage")),
+        stop=_stops(data.get("stop")),
     )
+
+
+def _stops(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    stops = [value] if isinstance(value, str) else value
+    if (
+        not isinstance(stops, list)
+        or len(stops) > MAX_STOPS
+        or not all(isinstance(stop, str) and 0 < len(stop) <= MAX_STOP_CHARS for stop in stops)
+    ):
+        raise bad_request(
+            f"“stop” must be a string or a list of at most {MAX_STOPS} strings of 1 to {MAX_STOP_CHARS} characters.",
+            param="stop",
+        )
+    return tuple(stops)
 
 
 def completion_id() -> str:

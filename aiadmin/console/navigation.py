@@ -44,6 +44,7 @@ def aiadmin_navigation() -> list[dict]:
                 {"title": _("Monthly limits"), "icon": "speed", "link": reverse_lazy(admin("adminproviderlimit"))},
                 {"title": _("Usage"), "icon": "monitoring", "link": reverse_lazy("aiadmin_console:usage"), "active": _console_pages("usage")},
                 {"title": _("Usage log"), "icon": "receipt_long", "link": reverse_lazy(admin("airequestlog"))},
+                {"title": _("API tokens"), "icon": "token", "link": reverse_lazy("aiadmin_console:tokens"), "active": _console_pages("tokens")},
             ],
         },
         {

@@ -7,6 +7,7 @@ from .views.usage import usage_view
 from .views import audio as audio_views
 from .views import image as image_views
 from .views import keys as keys_views
+from .views import tokens as tokens_views
 from .views import errors as error_views
 
 app_name = "aiadmin_console"
@@ -34,6 +35,8 @@ urlpatterns = [
     path("providers/<slug:slug>/keys/shared/", keys_views.shared_key_view, name="shared_key"),
     path("providers/<slug:slug>/keys/personal/", keys_views.personal_key_view, name="personal_key"),
     path("providers/<slug:slug>/keys/test/", keys_views.test_connection_view, name="test_connection"),
+    path("tokens/", tokens_views.tokens_view, name="tokens"),
+    path("tokens/<int:pk>/revoke/", tokens_views.token_revoke_view, name="token_revoke"),
     # Last: any other console address ending in "/" is the console's 404 (without the slash the
     # admin's catch-all still appends it, so "usage" reaches "usage/").
     re_path(r"^(?P<rest>.*/)$", error_views.console_not_found, name="not_found"),

@@ -1,8 +1,8 @@
 """Read-side aggregation for the usage page, all in the database.
 
 ``usage_summary`` costs a fixed number of queries whatever the size of the ledger: one
-aggregate for the totals and one ``values().annotate()`` per breakdown (provider, model, day,
-and admin for superusers). Staff are scoped to their own rows here, not in the view or the
+aggregate for the totals and one ``values().annotate()`` per breakdown (provider, model, API
+token, day, and admin for superusers). Staff are scoped to their own rows here, not in the view or the
 template, so no caller can forget it.
 """
 
@@ -26,6 +26,8 @@ PERIODS: tuple[int, ...] = (7, 30, 90)
 DEFAULT_PERIOD = 30
 OK = AIRequestLog.STATUS_OK
 CANCELLED = AIRequestLog.STATUS_CANCELLED
+# The by-token row of the calls that came through no API token.
+NO_TOKEN_LABEL = "console / host code"
 
 # A stop (the admin pressed Stop, closed the page) is neither a success nor a failure: it is
 # counted apart and left out of the errors and of the error rate.
@@ -128,6 +130,9 @@ class UsageSummary:
     # None when the viewer may not see other admins' usage (the table is not shown at all).
     by_admin: list[UsageRow] | None
     per_day: list[DayPoint]
+    # The API token each call came through; calls without one (the console, host code) are
+    # one row. Scoped like the rest: staff see their own tokens.
+    by_token: list[UsageRow]
 
     @property
     def requests_chart(self) -> str:
@@ -259,6 +264,24 @@ def usage_summary(
         for values in rows.values("provider_slug", "model_name").annotate(**_measures()).order_by("-requests", "model_name")
     ]
 
+    username_field = get_user_model().USERNAME_FIELD
+    token_admin = f"api_token__admin__{username_field}"
+    by_token = [
+        _row(
+            values,
+            key=str(values["api_token_id"] or ""),
+            label=(
+                f"{values['api_token__name']} (aia_{values['api_token__prefix']}_…)"
+                if values["api_token_id"] is not None
+                else NO_TOKEN_LABEL
+            ),
+            detail=(values[token_admin] or "(deleted admin)") if values["api_token_id"] is not None else "",
+        )
+        for values in rows.values("api_token_id", "api_token__name", "api_token__prefix", token_admin)
+        .annotate(**_measures())
+        .order_by("-requests", "api_token__name", "api_token_id")
+    ]
+
     by_admin = None
     if viewer.is_superuser:
         username = f"admin__{get_user_model().USERNAME_FIELD}"
@@ -310,6 +333,7 @@ def usage_summary(
         by_model=by_model,
         by_admin=by_admin,
         per_day=per_day,
+        by_token=by_token,
     )
 
 

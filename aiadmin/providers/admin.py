@@ -27,7 +27,7 @@ from .catalogue_prefill import catalogue_choices, catalogue_initial
 from .connection_check import provider_connection_check
 from .fields import Ciphertext
 from .forms import AdminProviderLimitForm, AdminProviderSettingsForm, AIProviderAdminForm, shared_key_offered
-from .models import AdminProviderLimit, AdminProviderSettings, AIModel, AIProvider, AIRequestLog
+from .models import AdminProviderLimit, AdminProviderSettings, AIModel, AIProvider, AIRequestLog, APIToken
 from .services import aimodel_select
 from .structured_config import STRUCTURED_FIELDS
 from .usage import limit_create, quota_remaining, quota_used
@@ -588,10 +588,11 @@ class AIRequestLogAdmin(AdminUserSearchMixin, OwnRowsAdminMixin, ModelAdmin):
         "latency",
         "tokens",
         "estimated_cost",
+        "via",
     )
     list_filter = ("status", "capability", "key_source", "provider")
     search_fields = ("provider_slug", "model_name", "error_message")
-    list_select_related = ("admin",)
+    list_select_related = ("admin", "api_token")
     date_hierarchy = "created_at"
 
     class Media:
@@ -612,6 +613,11 @@ class AIRequestLogAdmin(AdminUserSearchMixin, OwnRowsAdminMixin, ModelAdmin):
         first = f"first token {obj.time_to_first_token_ms} ms" if obj.time_to_first_token_ms is not None else ""
         return [f"{obj.latency_ms} ms" if obj.latency_ms is not None else "—", first]
 
+    @display(description="Via")
+    def via(self, obj: AIRequestLog) -> str:
+        # The API token the call came through (its name and prefix, never more).
+        return str(obj.api_token) if obj.api_token_id is not None else "console / host code"
+
     @display(description="Tokens in / out", header=True)
     def tokens(self, obj: AIRequestLog) -> list[str]:
         if obj.input_tokens is None and obj.output_tokens is None:
@@ -626,3 +632,43 @@ class AIRequestLogAdmin(AdminUserSearchMixin, OwnRowsAdminMixin, ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(APIToken)
+class APITokenAdmin(AdminUserSearchMixin, RequestFreeAdminMixin, ModelAdmin):
+    """Every admin's API tokens, read-only, for superadmins. Tokens are made and revoked on the
+    console's "API tokens" page (or made by ``manage.py create_api_token``); the hash is never
+    shown, only the prefix that names a token."""
+
+    list_display = ("name", "admin", "token_prefix", "state_label", "expires_at", "last_used_at", "created_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("name", "prefix")
+    list_select_related = ("admin",)
+    fields = ("name", "admin", "token_prefix", "state_label", "scopes", "expires_at", "revoked_at", "last_used_at", "created_at", "created_by")
+    readonly_fields = fields
+
+    class Media:
+        css = {"all": ("aiadmin/providers/admin_lists.css",)}
+
+    def has_module_permission(self, request):
+        return is_superuser(request)
+
+    def has_view_permission(self, request, obj=None):
+        return is_superuser(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoked, never deleted: the ledger still names it
+
+    @display(description="Token", ordering="prefix")
+    def token_prefix(self, obj: APIToken) -> str:
+        return f"aia_{obj.prefix}_…"
+
+    @display(description="State", label={"active": "success", "expired": "warning", "revoked": "danger"})
+    def state_label(self, obj: APIToken) -> str:
+        return obj.state()

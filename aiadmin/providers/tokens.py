@@ -189,3 +189,80 @@ def token_admin_find(*, username: str):
         return User._default_manager.get_by_natural_key(username)
     except User.DoesNotExist:
         raise ValueError(f"There is no user “{username}”.") from None
+
+
+# --- Who may do what with tokens (the console's tokens page calls these) ---------------------
+
+
+def _may_manage_tokens_of(*, actor, admin_id: int | None) -> bool:
+    """An active admin manages their own tokens; a superadmin everyone's."""
+    if not (getattr(actor, "is_active", False) and getattr(actor, "is_staff", False)):
+        return False
+    return actor.is_superuser or admin_id == actor.pk
+
+
+def tokens_visible(*, actor, admin_id: int | None = None):
+    """The tokens ``actor`` may see, newest first, with their admin and maker (one query):
+    staff their own whatever ``admin_id`` says, a superadmin everyone's or ``admin_id``'s."""
+    rows = APIToken.objects.select_related("admin", "created_by")
+    if not (getattr(actor, "is_active", False) and getattr(actor, "is_staff", False)):
+        return rows.none()
+    if not actor.is_superuser:
+        return rows.filter(admin_id=actor.pk).order_by("-created_at", "-pk")
+    if admin_id is not None:
+        rows = rows.filter(admin_id=admin_id)
+    username = f"admin__{get_user_model().USERNAME_FIELD}"
+    return rows.order_by(username, "admin_id", "-created_at", "-pk")
+
+
+def _history(*, actor, token: APIToken, flag: int, message: str) -> None:
+    # Admin history says who made or revoked a token (never the token: only its prefix).
+    from django.contrib.admin.models import LogEntry
+
+    LogEntry.objects.log_actions(
+        user_id=actor.pk, queryset=[token], action_flag=flag, change_message=message, single_object=True
+    )
+
+
+def token_create_for(
+    *,
+    actor,
+    admin,
+    name: str,
+    expires_at: dt.datetime | None = None,
+    capabilities: Iterable[str] = (),
+    providers: Iterable[str] = (),
+) -> IssuedToken:
+    """``actor`` makes a token for ``admin``: staff only for themselves, a superadmin for any
+    admin (refused with ``PermissionDenied`` here, whichever view asked)."""
+    from django.contrib.admin.models import ADDITION
+    from django.core.exceptions import PermissionDenied
+
+    if not _may_manage_tokens_of(actor=actor, admin_id=getattr(admin, "pk", None)):
+        raise PermissionDenied("Only superadmins make API tokens for other admins.")
+    with transaction.atomic():
+        issued = token_create(
+            admin=admin,
+            name=name,
+            created_by=actor,
+            expires_at=expires_at,
+            capabilities=capabilities,
+            providers=providers,
+        )
+        whose = "" if admin.pk == actor.pk else f" for {admin}"
+        _history(actor=actor, token=issued.token, flag=ADDITION, message=f"Made the API token aia_{issued.token.prefix}_…{whose}.")
+    return issued
+
+
+def token_revoke_by(*, actor, token: APIToken) -> APIToken:
+    """``actor`` revokes ``token``: staff only their own, a superadmin anyone's."""
+    from django.contrib.admin.models import CHANGE
+    from django.core.exceptions import PermissionDenied
+
+    if not _may_manage_tokens_of(actor=actor, admin_id=token.admin_id):
+        raise PermissionDenied("You can revoke only your own API tokens.")
+    was_live = token.revoked_at is None
+    token = token_revoke(token=token)
+    if was_live:
+        _history(actor=actor, token=token, flag=CHANGE, message=f"Revoked the API token aia_{token.prefix}_….")
+    return token

@@ -44,6 +44,9 @@ class StreamSummary:
     usage: Usage
     info: CallInfo
     time_to_first_token_ms: int | None
+    # Why the answer ended, in the provider's words, when the adapter says ("stop", "length",
+    # "end_turn", "MAX_TOKENS"...); None when it does not.
+    finish_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from aiadmin.adapters.registry import registry
 from aiadmin.adapters.shared_client import aclose_clients
 from aiadmin.adapters.types import (
     ChatChunk,
+    ChatFinish,
     ChatMessage,
     ChatRequest,
     ImageRequest,
@@ -92,6 +93,20 @@ def chat_messages(
         raise BadRequestError("The message is empty: type something to send.")
     messages.append(ChatMessage("user", message))
     return tuple(messages)
+
+
+MAX_STOPS = 4
+MAX_STOP_CHARS = 256
+
+
+def chat_stops(stop: Sequence[str] | str | None) -> tuple[str, ...]:
+    """Checked stop sequences: at most four non-empty strings, as OpenAI takes them."""
+    if stop is None:
+        return ()
+    stops = (stop,) if isinstance(stop, str) else tuple(stop)
+    if len(stops) > MAX_STOPS or not all(isinstance(s, str) and 0 < len(s) <= MAX_STOP_CHARS for s in stops):
+        raise BadRequestError(f"Give at most {MAX_STOPS} stop sequences, each 1 to {MAX_STOP_CHARS} characters.")
+    return stops
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,10 +274,11 @@ class UnifiedAIService:
         temperature: float | None = None,
         max_tokens: int | None = None,
         *,
+        stop: Sequence[str] | None = None,
         via_token: TokenGrant | None = None,
     ) -> ChatReply:
         plan, request = await self._chat_plan(
-            message, admin, conversation_history, provider_slug, model_id, system_prompt, temperature, max_tokens, via_token
+            message, admin, conversation_history, provider_slug, model_id, system_prompt, temperature, max_tokens, via_token, stop
         )
         result, latency = await self._run(plan, lambda adapter: adapter.chat(request))
         return ChatReply(
@@ -280,11 +296,12 @@ class UnifiedAIService:
         temperature: float | None = None,
         max_tokens: int | None = None,
         *,
+        stop: Sequence[str] | None = None,
         via_token: TokenGrant | None = None,
     ) -> AsyncIterator[str | StreamSummary]:
         """Yield text chunks as they arrive, then one :class:`StreamSummary`."""
         plan, request = await self._chat_plan(
-            message, admin, conversation_history, provider_slug, model_id, system_prompt, temperature, max_tokens, via_token
+            message, admin, conversation_history, provider_slug, model_id, system_prompt, temperature, max_tokens, via_token, stop
         )
         async with contextlib.aclosing(self._stream(plan, request)) as stream:
             async for item in stream:
@@ -294,6 +311,7 @@ class UnifiedAIService:
         started = time.perf_counter()
         first_token_ms: int | None = None
         usage = Usage()
+        finish_reason: str | None = None
         outcome: _Outcome | None = None
         try:
             await self._check_url(plan.provider)
@@ -307,6 +325,8 @@ class UnifiedAIService:
                         if first_token_ms is None:
                             first_token_ms = _ms(started)
                         yield item.text
+                    elif isinstance(item, ChatFinish):
+                        finish_reason = item.reason
                     else:
                         usage = item
             outcome = _Outcome(usage=usage, time_to_first_token_ms=first_token_ms)
@@ -318,16 +338,21 @@ class UnifiedAIService:
             final = outcome or _Outcome(status=AIRequestLog.STATUS_CANCELLED, usage=usage, time_to_first_token_ms=first_token_ms)
             latency = _ms(started)
             self._record_later(plan, final, latency)
-        yield StreamSummary(usage=usage, info=self._info(plan, latency, usage), time_to_first_token_ms=first_token_ms)
+        yield StreamSummary(
+            usage=usage, info=self._info(plan, latency, usage), time_to_first_token_ms=first_token_ms, finish_reason=finish_reason
+        )
 
     async def _chat_plan(
-        self, message, admin, conversation_history, provider_slug, model_id, system_prompt, temperature, max_tokens, via_token
+        self, message, admin, conversation_history, provider_slug, model_id, system_prompt, temperature, max_tokens, via_token,
+        stop=None,
     ) -> tuple[CallPlan, ChatRequest]:
         messages = chat_messages(message, conversation_history, system_prompt)
         plan = await self._plan(
             admin=admin, capability="chat", provider_slug=provider_slug, model_id=model_id, via_token=via_token
         )
-        return plan, ChatRequest(model=plan.model_id, messages=messages, temperature=temperature, max_tokens=max_tokens)
+        return plan, ChatRequest(
+            model=plan.model_id, messages=messages, temperature=temperature, max_tokens=max_tokens, stop=chat_stops(stop)
+        )
 
     async def agenerate_content(
         self,

@@ -19,7 +19,7 @@ from aiadmin.adapters.errors import (
 )
 from aiadmin.adapters.registry import registry
 from aiadmin.adapters.sse import StreamEndedEarly
-from aiadmin.adapters.types import ChatChunk, ChatMessage, ChatRequest, Usage
+from aiadmin.adapters.types import ChatChunk, ChatFinish, ChatMessage, ChatRequest, Usage
 
 from .fixtures import anthropic_payloads as payloads
 
@@ -176,7 +176,7 @@ async def test_stream_chat_yields_text_deltas_then_one_usage(server, adapter) ->
 
     items = await collect(adapter, chat_request())
 
-    assert items == [ChatChunk("Hello"), ChatChunk("!"), Usage(input_tokens=25, output_tokens=15)]
+    assert items == [ChatChunk("Hello"), ChatChunk("!"), ChatFinish("end_turn"), Usage(input_tokens=25, output_tokens=15)]
 
 
 async def test_stream_chat_asks_for_an_event_stream(server, adapter) -> None:
@@ -227,7 +227,7 @@ async def test_thinking_and_signature_deltas_are_not_shown_as_answer_text(server
 
     items = await collect(adapter, chat_request())
 
-    assert items == [ChatChunk("Answer."), Usage(input_tokens=25, output_tokens=42)]
+    assert items == [ChatChunk("Answer."), ChatFinish("end_turn"), Usage(input_tokens=25, output_tokens=42)]
 
 
 async def test_overloaded_error_event_mid_stream_raises_a_retryable_upstream_error(server, adapter) -> None:
@@ -359,3 +359,9 @@ async def test_http_529_overloaded_is_retried_then_succeeds(server, adapter, mon
 
     assert result.text == "Hi! How can I help?"
     assert len(server.requests) == 2
+
+
+async def test_stop_sequences_are_sent_as_stop_sequences(server, adapter) -> None:
+    server.on("POST", "/v1/messages", stream_response(TrackedStream(payloads.STREAM_EVENTS)))
+    await collect(adapter, chat_request(stop=("END",)))
+    assert json.loads(server.requests[0].content)["stop_sequences"] == ["END"]

@@ -25,6 +25,7 @@ from aiadmin.adapters.registry import registry
 from aiadmin.adapters.shared_client import MEDIA_READ_TIMEOUT, READ_TIMEOUT
 from aiadmin.adapters.sse import StreamEndedEarly
 from aiadmin.adapters.types import (
+    ChatFinish,
     ChatChunk,
     ChatMessage,
     ChatRequest,
@@ -240,7 +241,7 @@ async def test_stream_chat_reads_crlf_framed_events_and_skips_thoughts(server, a
 
     items = await collect(adapter, chat_request())
 
-    assert items[:-1] == [ChatChunk("Bonjour"), ChatChunk(" le monde, ça va ?")]
+    assert items[:-1] == [ChatChunk("Bonjour"), ChatChunk(" le monde, ça va ?"), ChatFinish("STOP")]
 
 
 async def test_stream_chat_asks_for_an_event_stream(server, adapter) -> None:
@@ -583,3 +584,12 @@ async def test_chat_uses_the_default_timeout_not_the_media_one(server, adapter) 
     await adapter.chat(chat_request())
 
     assert server.requests[0].extensions["timeout"]["read"] == READ_TIMEOUT
+
+
+async def test_stop_sequences_are_sent_as_stop_sequences_in_the_generation_config(server, adapter) -> None:
+    server.on(
+        "POST", method_path("gemini-2.5-flash", "streamGenerateContent"),
+        sse_response(TrackedStream(payloads.STREAM_BODY)),
+    )
+    await collect(adapter, chat_request(stop=("END", "###")))
+    assert server.body()["generationConfig"]["stopSequences"] == ["END", "###"]

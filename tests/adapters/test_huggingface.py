@@ -24,6 +24,7 @@ from aiadmin.adapters.huggingface import HuggingFaceAdapter
 from aiadmin.adapters.registry import registry
 from aiadmin.adapters.sse import StreamEndedEarly
 from aiadmin.adapters.types import (
+    ChatFinish,
     ChatChunk,
     ChatMessage,
     ChatRequest,
@@ -231,7 +232,7 @@ async def test_stream_chat_yields_chunks_then_usage(upstream: Upstream) -> None:
         httpx.Response(200, content=payloads.ROUTER_CHAT_STREAM, headers={"content-type": "text/event-stream"}),
     )
     items = [item async for item in adapter().stream_chat(chat_request())]
-    assert items == [ChatChunk("Paris is "), ChatChunk("the capital."), Usage(input_tokens=14, output_tokens=5)]
+    assert items == [ChatChunk("Paris is "), ChatChunk("the capital."), ChatFinish("stop"), Usage(input_tokens=14, output_tokens=5)]
     assert json.loads(upstream.requests[-1].content)["stream_options"] == {"include_usage": True}
 
 

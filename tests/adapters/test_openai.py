@@ -27,6 +27,7 @@ from aiadmin.adapters.openai import OpenAIAdapter
 from aiadmin.adapters.registry import registry
 from aiadmin.adapters.sse import StreamEndedEarly
 from aiadmin.adapters.types import (
+    ChatFinish,
     ChatChunk,
     ChatMessage,
     ChatRequest,
@@ -452,6 +453,7 @@ async def test_streaming_chat_yields_text_chunks_then_exactly_one_usage(upstream
         ChatChunk("Hello"),
         ChatChunk("! How"),
         ChatChunk(" can I help?"),
+        ChatFinish("stop"),
         Usage(input_tokens=12, output_tokens=7),
     ]
     sent = body_of(upstream.last)
@@ -620,7 +622,7 @@ async def test_groq_stream_usage_is_read_from_x_groq(upstream: Upstream) -> None
 
     items = await collect(adapter(base_url=base).stream_chat(chat_request(model="llama-3.3-70b-versatile")))
 
-    assert items == [ChatChunk("Fast"), Usage(input_tokens=40, output_tokens=1)]
+    assert items == [ChatChunk("Fast"), ChatFinish("stop"), Usage(input_tokens=40, output_tokens=1)]
 
 
 async def test_error_event_under_http_200_raises_the_mapped_error(upstream: Upstream) -> None:
@@ -1140,3 +1142,12 @@ def test_registry_offers_the_openai_adapter() -> None:
     assert adapter_class is OpenAIAdapter
     assert adapter_class.label == "OpenAI-compatible"
     assert adapter_class.capabilities == {"chat", "content", "image", "audio"}
+
+
+async def test_stop_sequences_are_sent_as_stop(upstream: Upstream) -> None:
+    upstream.on("POST", f"{BASE}/chat/completions", event_stream(payloads.sse(*payloads.STREAM_CHUNKS)))
+    await collect(adapter().stream_chat(chat_request(stop=("\n\n", "END"))))
+    assert body_of(upstream.last)["stop"] == ["\n\n", "END"]
+    upstream.on("POST", f"{BASE}/chat/completions", event_stream(payloads.sse(*payloads.STREAM_CHUNKS)))
+    await collect(adapter().stream_chat(chat_request()))
+    assert "stop" not in body_of(upstream.last)

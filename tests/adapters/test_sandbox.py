@@ -15,6 +15,7 @@ from aiadmin.adapters.errors import BadRequestError
 from aiadmin.adapters.registry import registry
 from aiadmin.adapters.sandbox import SandboxAdapter, parse_content_prompt
 from aiadmin.adapters.types import (
+    ChatFinish,
     ChatChunk,
     ChatMessage,
     ChatRequest,
@@ -95,8 +96,9 @@ async def test_key_validation_always_passes_and_says_no_key_is_needed(adapter: S
 
 async def test_chat_streams_words_then_usage(adapter: SandboxAdapter) -> None:
     items = await collect(adapter, chat_request("What is the capital of France?"))
-    *chunks, usage = items
+    *chunks, finish, usage = items
     assert all(isinstance(chunk, ChatChunk) for chunk in chunks)
+    assert finish == ChatFinish("stop")
     assert isinstance(usage, Usage)
     text = "".join(chunk.text for chunk in chunks)
     assert [chunk.text.strip() for chunk in chunks] == text.split()
@@ -365,3 +367,17 @@ async def test_an_article_asked_for_in_persian_or_arabic_is_written_in_it(adapte
     assert article.title.startswith("Lighthouses") and article.meta_description
     body_without_keywords = article.body.replace("Lighthouses", "").replace("keepers", "").replace("lamps", "")
     assert script_language(body_without_keywords) == expected
+
+
+async def test_a_stream_cut_at_max_tokens_says_length(adapter: SandboxAdapter) -> None:
+    items = await collect(adapter, chat_request("Tell me a long story about France", max_tokens=2))
+    assert [type(item) for item in items] == [ChatChunk, ChatChunk, ChatFinish, Usage]
+    assert items[2] == ChatFinish("length")
+
+
+async def test_a_stop_sequence_ends_the_answer_before_it(adapter: SandboxAdapter) -> None:
+    full = "".join(i.text for i in await collect(adapter, chat_request("What is the capital of France?")) if isinstance(i, ChatChunk))
+    stop = full.split()[2]
+    request = ChatRequest(model="sandbox-chat", messages=(ChatMessage("user", "What is the capital of France?"),), stop=(stop,))
+    cut = "".join(i.text for i in await collect(adapter, request) if isinstance(i, ChatChunk))
+    assert cut.strip() == full[: full.index(stop)].strip()

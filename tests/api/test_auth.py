@@ -147,3 +147,11 @@ async def test_an_expired_token_is_refused_even_while_cached(async_client, staff
     monkeypatch.setattr("aiadmin.api.auth.timezone.now", lambda: later)
     response = await async_client.get("/v1/models", headers=headers)
     assert response.status_code == 401 and error_of(response)["code"] == "token_expired"
+
+
+@pytest.mark.parametrize("path", ["/v1/", "/v1/completions", "/v1/chat/completions/", "/v1/embeddings"])
+async def test_an_unknown_api_path_is_a_404_in_openais_body_naming_the_endpoints(async_client, path):
+    response = await async_client.post(path, {}, content_type="application/json")
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    error = error_of(response)
+    assert error["code"] == "unknown_endpoint" and "POST /v1/chat/completions" in error["message"]

@@ -25,7 +25,12 @@ def _fresh_grants():
 
 
 async def post(client, auth, body):
-    return await client.post("/v1/chat/completions", body, content_type="application/json", headers=auth)
+    response = await client.post("/v1/chat/completions", body, content_type="application/json", headers=auth)
+    if not response.streaming:
+        # The test database (in-memory SQLite) refuses a second writer instead of waiting:
+        # let the call's ledger row be written before the next call reads.
+        await ledger_flush()
+    return response
 
 
 def error_of(response) -> dict:
@@ -34,6 +39,7 @@ def error_of(response) -> dict:
 
 async def stream_events(response) -> list:
     raw = b"".join([chunk async for chunk in response.streaming_content]).decode()
+    await ledger_flush()
     assert raw.endswith("\n\n")
     events = [block.removeprefix("data: ") for block in raw.strip().split("\n\n")]
     return [event if event == "[DONE]" else json.loads(event) for event in events]
@@ -234,3 +240,34 @@ async def test_an_error_after_the_stream_started_is_an_error_event_without_done(
     assert response.status_code == 200
     assert "[DONE]" not in events
     assert events[-1]["error"]["code"] == "stream_limit_reached"
+
+
+async def test_stop_sequences_end_the_answer_before_them_streamed_or_not(async_client, auth):
+    full = json.loads((await post(async_client, auth, {"messages": HELLO})).content)["choices"][0]["message"]["content"]
+    stop = full.split()[3]
+    cut = json.loads((await post(async_client, auth, {"messages": HELLO, "stop": [stop]})).content)
+    assert cut["choices"][0]["message"]["content"].strip() == full[: full.index(stop)].strip()
+    events = await stream_events(await post(async_client, auth, {"messages": HELLO, "stop": stop, "stream": True}))
+    streamed = "".join(c["choices"][0]["delta"].get("content", "") for c in events[:-1] if c["choices"])
+    assert stop not in streamed and full.startswith(streamed.rstrip())
+
+
+async def test_a_stream_cut_at_max_tokens_finishes_with_length(async_client, auth):
+    events = await stream_events(await post(async_client, auth, {"messages": HELLO, "max_tokens": 2, "stream": True}))
+    assert events[-2]["choices"][0]["finish_reason"] == "length"
+    whole = json.loads((await post(async_client, auth, {"messages": HELLO, "max_tokens": 2})).content)
+    assert whole["choices"][0]["finish_reason"] == "length"
+
+
+@pytest.mark.parametrize(
+    "body, param",
+    [
+        ({"stop": ["a", "b", "c", "d", "e"]}, "stop"),
+        ({"stop": [""]}, "stop"),
+        ({"stop": 5}, "stop"),
+        ({"logprobs": True}, "logprobs"),
+    ],
+)
+async def test_stop_and_logprobs_are_checked_not_ignored(async_client, auth, body, param):
+    response = await post(async_client, auth, {"messages": HELLO, **body})
+    assert response.status_code == 400 and error_of(response)["param"] == param

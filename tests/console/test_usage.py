@@ -15,7 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from aiadmin.console.usage import usage_summary
+from aiadmin.console.usage import NO_TOKEN_LABEL, usage_summary
+from aiadmin.providers.tokens import token_create, token_revoke
 from aiadmin.providers.models import AIRequestLog
 from tests.aiadmin_overrides import aiadmin_set
 
@@ -24,9 +25,10 @@ pytestmark = pytest.mark.django_db
 URL = reverse("aiadmin_console:usage")
 
 
-def log(admin, provider, *, model="alpha", capability="chat", status="ok", tokens=(10, 20), cost="0.001", latency=100, at=None):
+def log(admin, provider, *, model="alpha", capability="chat", status="ok", tokens=(10, 20), cost="0.001", latency=100, at=None, api_token=None):
     return AIRequestLog.objects.create(
         admin=admin,
+        api_token=api_token,
         provider=provider,
         provider_slug=provider.slug if provider else "gone",
         model_name=model,
@@ -146,7 +148,7 @@ def test_only_stopped_calls_give_no_error_rate_and_the_page_shows_them_in_their_
     content = response.content.decode()
     assert re.search(r'data-testid="total-cancelled">\s*1\s*<', content)
     assert re.search(r'data-testid="total-errors">\s*0\s*<', content)
-    assert content.count('<th scope="col" class="ai-usage-num">Stopped</th>') == 3 + 1  # 3 tables + per day
+    assert content.count('<th scope="col" class="ai-usage-num">Stopped</th>') == 4 + 1  # 4 tables + per day
 
 
 def test_days_without_calls_appear_as_zero_in_the_chart_data(superuser, make_provider):
@@ -220,8 +222,8 @@ def test_query_count_is_the_same_for_5_and_for_50_ledger_rows(client, superuser,
     summary = response.context["summary"]
     assert summary.totals.requests == 50
     assert len(summary.by_provider) == 10 and len(summary.by_admin) == 8
-    # The selector alone: totals, provider, model, admin and day queries, nothing per row.
-    with django_assert_max_num_queries(5):
+    # The selector alone: totals, provider, model, token, admin and day queries, nothing per row.
+    with django_assert_max_num_queries(6):
         usage_summary(viewer=superuser, days=30)
 
 
@@ -263,3 +265,58 @@ def test_nonsense_filter_values_fall_back_to_defaults(staff_client):
     assert response.status_code == 200
     assert response.context["summary"].days == 30
     assert response.context["summary"].totals.requests == 0
+
+
+def test_usage_groups_by_api_token_with_its_admin_and_the_calls_without_one(superuser_client, superuser, staff_user, other_staff_user, make_provider):
+    provider = make_provider()
+    billing = token_create(admin=staff_user, name="billing").token
+    crm = token_create(admin=other_staff_user, name="crm").token
+    for _ in range(3):
+        log(staff_user, provider, api_token=billing, tokens=(5, 7))
+    log(staff_user, provider, api_token=billing, status="timeout", tokens=(0, 0), cost=None)
+    log(other_staff_user, provider, api_token=crm)
+    log(staff_user, provider)  # the console
+    log(superuser, provider)  # host code
+    token_revoke(token=crm)  # a revoked token's calls still count under its name
+
+    response = superuser_client.get(URL)
+
+    by_token = response.context["summary"].by_token
+    assert [(row.key, row.label, row.detail, row.requests, row.errors, row.input_tokens) for row in by_token] == [
+        (str(billing.pk), f"billing (aia_{billing.prefix}_…)", "staff", 4, 1, 15),
+        ("", NO_TOKEN_LABEL, "", 2, 0, 20),
+        (str(crm.pk), f"crm (aia_{crm.prefix}_…)", "other", 1, 0, 10),
+    ]
+    table = response.content.decode().split('data-testid="usage-tokens"', 1)[1].split("</table>", 1)[0]
+    assert "By API token" in table and "console / host code" in table and f"aia_{billing.prefix}_…" in table
+    assert billing.hash not in response.content.decode()
+
+    # Filters narrow it like every other table.
+    only_other = superuser_client.get(URL, {"admin": other_staff_user.pk}).context["summary"].by_token
+    assert [(row.label, row.requests) for row in only_other] == [(f"crm (aia_{crm.prefix}_…)", 1)]
+
+
+def test_staff_see_only_their_own_tokens_in_the_by_token_table(staff_client, staff_user, other_staff_user, make_provider):
+    provider = make_provider()
+    mine = token_create(admin=staff_user, name="mine").token
+    theirs = token_create(admin=other_staff_user, name="their-secret-token").token
+    log(staff_user, provider, api_token=mine)
+    log(other_staff_user, provider, api_token=theirs)
+    log(other_staff_user, provider)
+
+    response = staff_client.get(URL, {"admin": other_staff_user.pk})
+
+    by_token = response.context["summary"].by_token
+    assert [(row.label, row.detail, row.requests) for row in by_token] == [(f"mine (aia_{mine.prefix}_…)", "staff", 1)]
+    content = response.content.decode()
+    assert "their-secret-token" not in content and theirs.prefix not in content
+    assert 'data-testid="usage-tokens"' in content
+
+
+def test_an_admin_id_too_big_for_the_database_is_ignored_not_a_500(superuser_client, superuser, make_provider):
+    log(superuser, make_provider())
+
+    response = superuser_client.get(URL, {"admin": "9" * 30})
+
+    assert response.status_code == 200
+    assert response.context["summary"].totals.requests == 1

@@ -108,6 +108,21 @@ def pick_audio_file(page) -> bool:
     return True
 
 
+def make_api_token(page) -> bool:
+    """Fill in the API tokens form and make one: the page then shows it once (a screenshot of
+    that is docs/screenshots/api-tokens.png)."""
+    form = page.locator("[data-testid='token-form']")
+    if not form.count():
+        return False
+    form.get_by_label("Name").fill("crawl: billing service")
+    form.get_by_label("Expires in (days)").fill("30")
+    form.get_by_label("Chat").check()
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("[data-testid='token-plaintext']")
+    _settle(page)
+    return True
+
+
 # Every aiadmin_console pattern: how to open it and what each user gets. POST-only endpoints
 # must answer a GET with 405 and the owner-checked file views a missing id with 404, never 5xx.
 CONSOLE: dict[str, list[Visit]] = {
@@ -154,6 +169,13 @@ CONSOLE: dict[str, list[Visit]] = {
     "shared_key": [Visit("shared-key", "shared_key", args=("fake",), status={"admin": 405, "staff": 403})],
     "personal_key": [Visit("personal-key-get", "personal_key", args=("fake",), status=both(405), shot=False)],
     "test_connection": [Visit("test-connection-get", "test_connection", args=("fake",), status=both(405), shot=False)],
+    "tokens": [
+        Visit("tokens", "tokens"),
+        Visit("tokens-made", "tokens", act=make_api_token),  # a new token, shown once
+        Visit("tokens-filtered", "tokens", query="admin={staff_user}"),  # the superadmin's filter (ignored for staff)
+    ],
+    # POST only; someone else's token is a 404 to staff (tests/console/test_tokens.py).
+    "token_revoke": [Visit("token-revoke-get", "token_revoke", args=("{staff_token}",), status=both(405), shot=False)],
 }
 
 # The admin pages of each aiadmin model: the row its change form opens (seeded below; staff own
@@ -164,12 +186,17 @@ CHANGE_ROWS = {
     "adminprovidersettings": "{staff_settings}",
     "adminproviderlimit": "{staff_limit}",
     "airequestlog": "{staff_log}",
+    "apitoken": "{staff_token}",
 }
 ADMIN_STATUS = {
     ("aiprovider", "add"): STAFF_403,
     ("aimodel", "add"): STAFF_403,
     ("adminproviderlimit", "add"): STAFF_403,
     ("airequestlog", "add"): both(403),  # the ledger is written by the service only
+    # Superadmins only, read-only: tokens are made on the console's API tokens page.
+    ("apitoken", "changelist"): STAFF_403,
+    ("apitoken", "add"): both(403),
+    ("apitoken", "change"): STAFF_403,
 }
 # Another admin's rows: staff get a 403, not the row and not "missing"; and the admin pages
 # beyond each model's changelist, add and change form.
@@ -269,6 +296,18 @@ for who in (admin, staff):
     )
     rows[who.username + "_log"] = log.pk
 rows["staff_limit"] = AdminProviderLimit.objects.get_or_create(admin=staff, provider=openai, defaults={"monthly_limit": 100000})[0].pk
+# An API token of staff's, made by the superadmin, scoped and used once through the API.
+from aiadmin.providers.models import APIToken
+from aiadmin.providers.tokens import token_create
+token = APIToken.objects.filter(admin=staff, name="nightly report").first() or token_create(
+    admin=staff, name="nightly report", created_by=admin, capabilities=["chat"], providers=["fake"],
+).token
+rows["staff_token"] = token.pk
+rows["staff_user"] = staff.pk
+log = AIRequestLog.objects.filter(api_token=token).first() or AIRequestLog.objects.create(
+    admin=staff, provider=openai, provider_slug="openai", model_name="gpt-4o-mini", capability="chat", status="ok",
+    latency_ms=420, input_tokens=9, output_tokens=30, api_token=token,
+)
 print("SEEDED " + json.dumps(rows))
 """
 
@@ -350,7 +389,7 @@ def test_every_console_page_opens_without_javascript_errors_or_5xx(page, console
 
     for visit in crawl():
         args = [str(arg).format(**seeded) for arg in visit.args]
-        url = console_server + reverse(visit.route, args=args) + (f"?{visit.query}" if visit.query else "")
+        url = console_server + reverse(visit.route, args=args) + (f"?{visit.query.format(**seeded)}" if visit.query else "")
         expected = visit.status[user]
         where.update(label=f"{user} {visit.name} ({url.removeprefix(console_server)})", url=url, status=expected)
         try:

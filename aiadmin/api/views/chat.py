@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from aiadmin.unified import StreamSummary
 
 from ..body import json_body
-from ..chat import ChunkMaker, chat_params_read, completion_body, completion_id
+from ..chat import ChunkMaker, chat_params_read, completion_body, completion_id, finish_reason
 from ..endpoint import api_endpoint
 from ..errors import NO_RETRY, APIError
 from ..model_ids import model_target, service
@@ -37,6 +37,7 @@ async def chat_completions(request, grant) -> HttpResponse:
         model_id=target.model_id,
         temperature=params.temperature,
         max_tokens=params.max_tokens,
+        stop=params.stop,
         via_token=grant,
     )
     if not params.stream:
@@ -76,7 +77,7 @@ async def _events(stream, first, chunks: ChunkMaker):
         except Exception as err:  # after the status was sent: an error event, no [DONE]
             yield sse_error(err)
             return
-    yield sse_data(chunks.delta({}, reason="stop"))
+    yield sse_data(chunks.delta({}, reason=finish_reason(summary.finish_reason if summary else None)))
     if chunks.include_usage and summary is not None:
         yield sse_data(chunks.usage(summary.usage))
     yield DONE

@@ -14,11 +14,16 @@ from ..access import console_context, console_view
 from ..usage import COST_CHART_OPTIONS, DEFAULT_PERIOD, PERIODS, REQUESTS_CHART_OPTIONS, usage_choices, usage_summary
 
 
+# The largest id a database integer column holds: a bigger "admin" would make the lookup fail.
+MAX_ID = 2**63 - 1
+
+
 def _int_or_none(value: str | None) -> int | None:
     try:
-        return int(value) if value else None
+        number = int(value) if value else None
     except ValueError:
         return None
+    return number if number is not None and abs(number) <= MAX_ID else None
 
 
 @console_view
