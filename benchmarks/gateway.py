@@ -391,18 +391,77 @@ async def first_token(client, target: Target, body: bytes, answer: str) -> float
     return first
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants, now (a server under py-spy is py-spy's child)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+def on_cpu_ns(pids: list[int]) -> int:
+    """Nanoseconds the processes' threads have run so far (/proc/<pid>/task/<tid>/schedstat)."""
+    total = 0
+    for pid in pids:
+        try:
+            tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                total += int((task / "schedstat").read_text().split()[0])
+            except (OSError, ValueError, IndexError):
+                continue
+    return total
+
+
+SETTLE_QUIET_NS = 50_000
+SETTLE_LIMIT_SECONDS = 0.2
+
+
+async def settle(pids: list[int]) -> None:
+    """Wait (untimed) until the servers have stopped working after a call: under 50 µs of CPU
+    in a millisecond, or 200 ms at most. Work a server defers past its answer (aiadmin's
+    ledger write, LiteLLM's logging tasks) is then not charged to whichever target comes
+    next on the same core; it still counts in that server's CPU per call."""
+    deadline = time.perf_counter() + SETTLE_LIMIT_SECONDS
+    last = on_cpu_ns(pids)
+    while time.perf_counter() < deadline:
+        await asyncio.sleep(0.001)
+        now = on_cpu_ns(pids)
+        if now - last < SETTLE_QUIET_NS:
+            return
+        last = now
+
+
 async def interleave(client, targets: list[Target], call, *, stream: bool, warmup: int, calls: int,
                      answer: str) -> dict[str, list[float]]:
     """``calls`` timed rounds after ``warmup`` untimed ones; each round calls every target
-    once, one call at a time, the first target rotating round by round."""
+    once, one call at a time, the first target rotating round by round; after each call the
+    target's server and the upstream are let settle."""
     bodies = {target.name: _request_body(target.model, stream=stream) for target in targets}
     for target in targets:
         target.headers = {**target.headers, "Content-Type": "application/json"}
+    upstream = process_tree(targets[0].server.process.pid)
+    watched = {
+        target.name: sorted(set(upstream) | set(process_tree(target.server.process.pid))) for target in targets
+    }
     timings: dict[str, list[float]] = {target.name: [] for target in targets}
     for index in range(warmup + calls):
         shift = index % len(targets)
         for target in targets[shift:] + targets[:shift]:
             elapsed = await call(client, target, bodies[target.name], answer)
+            await settle(watched[target.name])
             if index >= warmup:
                 timings[target.name].append(elapsed)
     return timings
@@ -460,7 +519,8 @@ def report(args, targets: list[Target], outcome: dict, placement: str, database:
         f"cache {'Redis' if os.environ.get('REDIS_URL') else 'local memory'}. LiteLLM: its proxy CLI, no database, "
         f"a master key. {placement}",
         f"{args.calls} non-streamed and {args.stream_calls} streamed chat calls per target, after a warm-up of "
-        f"{args.warmup} (streams: {args.warmup // 5}); one call at a time, interleaved target by target. "
+        f"{args.warmup} (streams: {args.warmup // 5}); one call at a time, interleaved target by target, "
+        "each server let settle after its call (untimed). "
         f"Load average (1 min) before and after: {outcome['load'][0]:.2f}, {outcome['load'][1]:.2f} "
         "(anything else running on the machine inflates the figures, the p95s most).",
         "",
