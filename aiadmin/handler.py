@@ -39,14 +39,36 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.conf import settings
 from django.core import checks
+from django.core.exceptions import MiddlewareNotUsed
 from django.core.handlers.asgi import ASGIHandler as DjangoASGIHandler
+from django.core.handlers.exception import convert_exception_to_response
+from django.urls import NoReverseMatch, get_script_prefix, reverse
+from django.urls.base import set_urlconf
+from django.utils.log import log_response
+from django.utils.module_loading import import_string
 
 from aiadmin.conf import aiadmin_settings
 
 logger = logging.getLogger(__name__)
 
 SHUTDOWN_DRAIN_SECONDS = 3.0  # how long cut requests get to finish their cleanup
+
+# Middleware that only serves browsers holding a session (cookies, CSRF, the user, messages,
+# framing and content policies for pages, htmx): the HTTP API's requests (a bearer token,
+# JSON in and out) skip it. Matched by class, so subclasses (aiadmin.middleware's) count too;
+# anything else in MIDDLEWARE (security headers, host checks, a host's own) runs for the API.
+BROWSER_ONLY_MIDDLEWARE = (
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+)
+_UNRESOLVED = object()
 
 
 class _InFlight:
@@ -76,6 +98,13 @@ class _InFlight:
 _request: contextvars.ContextVar[_InFlight | None] = contextvars.ContextVar("aiadmin_request", default=None)
 
 
+def _importable(path: str):
+    try:
+        return import_string(path)
+    except ImportError:  # an optional package (django-csp, django-htmx) the host does not have
+        return None
+
+
 class StartupError(Exception):
     """Startup found a problem the server must not run with."""
 
@@ -98,6 +127,59 @@ class ASGIHandler(DjangoASGIHandler):
         ]
         self._next_executor = itertools.cycle(self.executors).__next__
         self.in_flight: set[_InFlight] = set()
+        self._api_prefix: object = _UNRESOLVED
+
+    # --- the HTTP API's lane -----------------------------------------------------------------
+
+    def load_middleware(self, is_async=False):
+        super().load_middleware(is_async)
+        self._api_chain = self._api_middleware_chain() if is_async else None
+
+    def _api_middleware_chain(self):
+        """The request/response chain of MIDDLEWARE without the browser-only middleware, built
+        as Django builds its own (view and exception middleware stay the full stack's: the
+        API's views are CSRF-exempt, so CSRF's process_view passes them on the event loop)."""
+        browser_only = tuple(_importable(path) for path in BROWSER_ONLY_MIDDLEWARE)
+        handler = convert_exception_to_response(self._get_response_async)
+        handler_is_async = True
+        for path in reversed(settings.MIDDLEWARE):
+            middleware = import_string(path)
+            if isinstance(middleware, type) and any(base and issubclass(middleware, base) for base in browser_only):
+                continue
+            middleware_is_async = getattr(middleware, "async_capable", False)
+            adapted = self.adapt_method_mode(middleware_is_async, handler, handler_is_async, name=f"middleware {path}")
+            try:
+                instance = middleware(adapted)
+            except MiddlewareNotUsed:
+                continue
+            handler = convert_exception_to_response(instance)
+            handler_is_async = middleware_is_async
+        return self.adapt_method_mode(True, handler, handler_is_async)
+
+    def api_prefix(self) -> str | None:
+        """The path under which the HTTP API is mounted (``/v1/``), None when it is not."""
+        if self._api_prefix is _UNRESOLVED:
+            try:
+                models = reverse("aiadmin_api:models")
+            except (NoReverseMatch, ImportError):
+                self._api_prefix = None
+            else:
+                self._api_prefix = "/" + models[len(get_script_prefix()) :].removesuffix("models")
+        return self._api_prefix
+
+    async def get_response_async(self, request):
+        prefix = self.api_prefix()
+        if self._api_chain is None or prefix is None or not request.path_info.startswith(prefix):
+            return await super().get_response_async(request)
+        # Django's get_response_async, on the API's chain.
+        set_urlconf(settings.ROOT_URLCONF)
+        response = await self._api_chain(request)
+        response._resource_closers.append(request.close)
+        if response.status_code >= 400:
+            await sync_to_async(log_response, thread_sensitive=False)(
+                "%s: %s", response.reason_phrase, request.path, response=response, request=request
+            )
+        return response
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":

@@ -114,3 +114,47 @@ async def test_a_startup_check_error_is_reported_as_a_failed_startup_not_raised(
     assert reply["type"] == "lifespan.startup.failed"
     assert "aiadmin.E001" in reply["message"] and 'AIADMIN["ENCRYPTION_KEYS"]' in reply["message"]
     await server.call  # ended, without raising
+
+
+async def _asgi_call(application, path: str, *, method: str = "GET", headers=()):
+    """(status, headers) of a request through ``application``."""
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
+        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+        "headers": [(b"host", b"127.0.0.1"), *headers], "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 50000),
+    }
+    sent = False
+    finished = asyncio.Event()
+    start = {}
+
+    async def receive():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await finished.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            start.update(message)
+        elif not message.get("more_body"):
+            finished.set()
+
+    await application(scope, receive, send)
+    return start["status"], {name.decode().lower(): value.decode() for name, value in start["headers"]}
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_http_api_skips_the_browser_only_middleware_and_keeps_the_rest():
+    application = ASGIHandler()
+    assert application.api_prefix() == "/v1/"
+    status, headers = await _asgi_call(application, "/v1/models")
+    assert status == 401
+    # Security headers still apply; session, CSRF, framing and page policies do not.
+    assert headers["x-content-type-options"] == "nosniff"
+    assert "x-frame-options" not in headers and "content-security-policy" not in headers
+    assert "vary" not in headers or "cookie" not in headers["vary"].lower()
+    status, headers = await _asgi_call(application, "/admin/login/")
+    assert status == 200
+    assert headers["x-frame-options"] == "DENY" and "content-security-policy" in headers
