@@ -39,12 +39,14 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django import db
 from django.conf import settings
-from django.core import checks
-from django.core.exceptions import MiddlewareNotUsed
+from django.core import checks, signals
+from django.core.handlers.asgi import get_script_prefix as scope_script_prefix
+from django.core.exceptions import MiddlewareNotUsed, RequestAborted
 from django.core.handlers.asgi import ASGIHandler as DjangoASGIHandler
 from django.core.handlers.exception import convert_exception_to_response
-from django.urls import NoReverseMatch, get_script_prefix, reverse
+from django.urls import NoReverseMatch, get_script_prefix, reverse, set_script_prefix
 from django.urls.base import set_urlconf
 from django.utils.log import log_response
 from django.utils.module_loading import import_string
@@ -96,6 +98,16 @@ class _InFlight:
 
 
 _request: contextvars.ContextVar[_InFlight | None] = contextvars.ContextVar("aiadmin_request", default=None)
+
+
+def _request_started_is_djangos_own(sender) -> bool:
+    """Whether request_started's receivers are only Django's own (a host's may need the
+    thread: then the API's requests send it as Django does)."""
+    try:
+        sync_receivers, async_receivers = signals.request_started._live_receivers(sender)
+    except Exception:  # a Django whose signal internals differ: take the safe road
+        return False
+    return not async_receivers and set(sync_receivers) <= {db.reset_queries, db.close_old_connections}
 
 
 def _importable(path: str):
@@ -166,6 +178,71 @@ class ASGIHandler(DjangoASGIHandler):
             else:
                 self._api_prefix = "/" + models[len(get_script_prefix()) :].removesuffix("models")
         return self._api_prefix
+
+    def _api_lane(self, scope) -> bool:
+        prefix = self.api_prefix()
+        if prefix is None or self._api_chain is None:
+            return False
+        root = scope.get("root_path", "")
+        path = scope["path"].removeprefix(root) if root and scope["path"].startswith(root) else scope["path"]
+        return path.startswith(prefix)
+
+    async def handle(self, scope, receive, send):
+        if not (self._api_lane(scope) and _request_started_is_djangos_own(self.__class__)):
+            return await super().handle(scope, receive, send)
+        # The HTTP API's lane: Django's handle() without the trip to the sync thread for
+        # request_started, whose only receivers are Django's own (checked above): resetting
+        # the query log (DEBUG) and closing old connections, both of which act on the thread
+        # that runs them. This request's sync work runs on one of the long-lived pool threads,
+        # whose connections are checked when each request there ends (request_finished, still
+        # sent below), so the start-of-request check only repeated that one.
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        set_script_prefix(scope_script_prefix(scope))
+        request, error_response = self.create_request(scope, body_file)
+        if request is None:
+            body_file.close()
+            await self.send_response(error_response, send)
+            await sync_to_async(error_response.close)()
+            return
+
+        async def process_request(request, send):
+            response = await self.run_get_response(request)
+            try:
+                await self.send_response(response, send)
+            except asyncio.CancelledError:
+                pass  # the client went away during send_response
+            return response
+
+        tasks = [
+            asyncio.create_task(self.listen_for_disconnect(receive)),
+            asyncio.create_task(process_request(request, send)),
+        ]
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in tasks:
+            if task.done():
+                try:
+                    task.result()
+                except RequestAborted:
+                    pass
+                except AssertionError:
+                    body_file.close()
+                    raise
+            else:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+        try:
+            response = tasks[1].result()
+        except asyncio.CancelledError:
+            await signals.request_finished.asend(sender=self.__class__)
+        else:
+            await sync_to_async(response.close)()
+        body_file.close()
 
     async def get_response_async(self, request):
         prefix = self.api_prefix()

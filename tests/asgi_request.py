@@ -8,12 +8,18 @@ import asyncio
 
 async def asgi_get(application, path: str, *, host: str = "testserver", headers=()) -> int:
     """The response's status, once its whole body has been sent."""
+    status, _ = await asgi_request(application, path, host=host, headers=headers)
+    return status
+
+
+async def asgi_request(application, path: str, *, host: str = "testserver", headers=()) -> tuple[int, dict[str, str]]:
+    """The response's status and headers (lowercase names), once its whole body has been sent."""
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
         "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
         "headers": [(b"host", host.encode()), *headers], "server": (host, 80), "client": ("127.0.0.1", 50000),
     }
-    status = 0
+    start: dict = {}
     request_sent = False
     finished = asyncio.Event()
 
@@ -26,11 +32,10 @@ async def asgi_get(application, path: str, *, host: str = "testserver", headers=
         return {"type": "http.disconnect"}
 
     async def send(message):
-        nonlocal status
         if message["type"] == "http.response.start":
-            status = message["status"]
+            start.update(message)
         elif not message.get("more_body"):
             finished.set()
 
     await application(scope, receive, send)
-    return status
+    return start.get("status", 0), {name.decode().lower(): value.decode() for name, value in start.get("headers", ())}

@@ -12,7 +12,7 @@ from django.db import connection
 
 from aiadmin.handler import ASGIHandler
 from tests.aiadmin_overrides import aiadmin_set
-from tests.asgi_request import asgi_get
+from tests.asgi_request import asgi_get, asgi_request
 
 
 @pytest.fixture
@@ -116,45 +116,53 @@ async def test_a_startup_check_error_is_reported_as_a_failed_startup_not_raised(
     await server.call  # ended, without raising
 
 
-async def _asgi_call(application, path: str, *, method: str = "GET", headers=()):
-    """(status, headers) of a request through ``application``."""
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
-        "headers": [(b"host", b"127.0.0.1"), *headers], "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 50000),
-    }
-    sent = False
-    finished = asyncio.Event()
-    start = {}
-
-    async def receive():
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await finished.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message):
-        if message["type"] == "http.response.start":
-            start.update(message)
-        elif not message.get("more_body"):
-            finished.set()
-
-    await application(scope, receive, send)
-    return start["status"], {name.decode().lower(): value.decode() for name, value in start["headers"]}
-
-
 @pytest.mark.django_db(transaction=True)
 async def test_the_http_api_skips_the_browser_only_middleware_and_keeps_the_rest():
     application = ASGIHandler()
     assert application.api_prefix() == "/v1/"
-    status, headers = await _asgi_call(application, "/v1/models")
+    status, headers = await asgi_request(application, "/v1/models", host="127.0.0.1")
     assert status == 401
     # Security headers still apply; session, CSRF, framing and page policies do not.
     assert headers["x-content-type-options"] == "nosniff"
     assert "x-frame-options" not in headers and "content-security-policy" not in headers
     assert "vary" not in headers or "cookie" not in headers["vary"].lower()
-    status, headers = await _asgi_call(application, "/admin/login/")
+    status, headers = await asgi_request(application, "/admin/login/", host="127.0.0.1")
     assert status == 200
     assert headers["x-frame-options"] == "DENY" and "content-security-policy" in headers
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_an_api_request_skips_request_started_only_while_its_receivers_are_djangos(record_threads):
+    application = ASGIHandler()
+    # record_threads connected a receiver of the host's own: the API sends the signal as usual.
+    status, _ = await asgi_request(application, "/v1/models", host="127.0.0.1")
+    assert status == 401
+    assert [event for event, _ in record_threads] == ["started", "finished"]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_an_api_request_with_only_djangos_receivers_skips_request_started_not_request_finished(monkeypatch):
+    sent = []
+    real_asend = request_started.asend
+
+    async def counting_asend(*args, **kwargs):
+        sent.append("started")
+        return await real_asend(*args, **kwargs)
+
+    monkeypatch.setattr(request_started, "asend", counting_asend)
+    finished_in = []
+
+    def finished(**kwargs):
+        finished_in.append(threading.current_thread().name)
+
+    application = ASGIHandler()
+    request_finished.connect(finished)
+    try:
+        status, _ = await asgi_request(application, "/v1/models", host="127.0.0.1")
+        assert status == 401 and sent == []
+        # ... and its connections are still checked when it ends, in its pool thread.
+        assert len(finished_in) == 1 and finished_in[0].startswith("django-sync-")
+        await asgi_request(application, "/admin/login/", host="127.0.0.1")
+        assert sent == ["started"]  # the console's requests: Django's way
+    finally:
+        request_finished.disconnect(finished)

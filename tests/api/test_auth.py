@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.test import AsyncClient, override_settings
+from django.test import AsyncClient
 
 from aiadmin.api import auth
 from aiadmin.providers.tokens import token_create, token_revoke

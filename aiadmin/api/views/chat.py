@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from django.http import HttpResponse
 
 from aiadmin.unified import StreamSummary
@@ -14,7 +12,7 @@ from ..endpoint import api_endpoint
 from ..errors import NO_RETRY, APIError
 from ..model_ids import model_target, service
 from ..responses import json_response
-from ..sse import DONE, sse_data, sse_error, sse_response
+from ..sse import DONE, sse_data, sse_error, sse_response, stream_rest, stream_start
 
 
 def require_capability(grant, capability: str) -> None:
@@ -48,32 +46,20 @@ async def chat_completions(request, grant) -> HttpResponse:
             )
         )
     stream = service.astream_chat(params.message, grant.admin, **arguments)
-    try:
-        # The call is planned (key, limit) when the first item is asked for: a refusal there
-        # still gets its own status, not a 200 with an error inside.
-        first = await anext(stream)
-    except StopAsyncIteration:
-        first = None
-    except BaseException:
-        await stream.aclose()
-        raise
+    first = await stream_start(stream)
     return sse_response(_events(stream, first, ChunkMaker(model=target.public_id, include_usage=params.include_usage)))
 
 
 async def _events(stream, first, chunks: ChunkMaker):
-    """The chunks; the service stream is closed however this ends (the client going away
-    cancels the task iterating here, which closes the upstream call, recorded as cancelled)."""
     summary = None
-    async with contextlib.aclosing(stream):
+    async with stream_rest(stream, first) as items:
         try:
             yield sse_data(chunks.delta({"role": "assistant", "content": ""}))
-            item = first
-            while item is not None:
+            async for item in items:
                 if isinstance(item, StreamSummary):
                     summary = item
                 elif item:
                     yield sse_data(chunks.delta({"content": item}))
-                item = await anext(stream, None)
         except Exception as err:  # after the status was sent: an error event, no [DONE]
             yield sse_error(err)
             return

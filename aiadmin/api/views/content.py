@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from django.http import HttpResponse
 
 from aiadmin.adapters.types import Usage
@@ -15,7 +13,7 @@ from ..content import ContentBodies, content_params_read
 from ..endpoint import api_endpoint
 from ..model_ids import model_target, service
 from ..responses import json_response
-from ..sse import DONE, sse_data, sse_error, sse_response
+from ..sse import DONE, sse_data, sse_error, sse_response, stream_rest, stream_start
 from .chat import require_capability
 
 
@@ -39,33 +37,22 @@ async def content_generations(request, grant) -> HttpResponse:
         reply = await service.agenerate_content(params.topic, grant.admin, **arguments)
         return json_response(bodies.whole(article=reply.article, usage=reply.usage))
     stream = service.astream_content(params.topic, grant.admin, **arguments)
-    try:
-        # The call is planned (key, limit) when the first item is asked for: a refusal there
-        # still gets its own status, not a 200 with an error inside.
-        first = await anext(stream)
-    except StopAsyncIteration:
-        first = None
-    except BaseException:
-        await stream.aclose()
-        raise
+    first = await stream_start(stream)
     return sse_response(_events(stream, first, bodies, params.keywords))
 
 
 async def _events(stream, first, bodies: ContentBodies, keywords):
-    """The article's pieces, then the whole article parsed; the service stream is closed
-    however this ends (a client going away cancels the upstream call, recorded as cancelled)."""
+    """The article's pieces, then the whole article parsed."""
     parts: list[str] = []  # bounded: the service caps a stream's length (stream_limits)
     usage = Usage()
-    async with contextlib.aclosing(stream):
+    async with stream_rest(stream, first) as items:
         try:
-            item = first
-            while item is not None:
+            async for item in items:
                 if isinstance(item, StreamSummary):
                     usage = item.usage
                 elif item:
                     parts.append(item)
                     yield sse_data(bodies.chunk(item))
-                item = await anext(stream, None)
         except Exception as err:  # after the status was sent: an error event, no [DONE]
             yield sse_error(err)
             return
