@@ -13,7 +13,9 @@ is a server in its own process with one worker:
 
 The client (this process) makes one call at a time over keep-alive connections, target by
 target in turn (who goes first rotates every round), so latency is not queueing and machine
-drift hits every target alike. Every answer is checked (status 200, the fake's text, a
+drift hits every target alike; after each call it waits, untimed, until that server and the
+upstream are idle, so work deferred past an answer is not charged to the next target on the
+same core (it still counts in the server's CPU per call). Every answer is checked (status 200, the fake's text, a
 finished stream); a target that errs stops the run with its error.
 
 Added latency = a target's percentile minus the direct call's same percentile (p50 - p50,
