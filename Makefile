@@ -1,5 +1,5 @@
 # The single entry point. `make run` starts the console, `make test` runs the suite.
-.PHONY: run test setup bench bench-console bench-streams check-deploy clean screenshots
+.PHONY: run test setup bench bench-gateway bench-console bench-streams check-deploy clean screenshots
 
 run:
 	@bash scripts/run.sh
@@ -14,9 +14,16 @@ screenshots:
 setup:
 	@bash scripts/bootstrap.sh test
 
+# Both benchmarks against the fake provider: the unified service vs LiteLLM's SDK (BENCH_ARGS),
+# then the /v1/ gateway vs LiteLLM's proxy, each a server process of its own (GATEWAY_ARGS).
 bench:
 	@bash scripts/bootstrap.sh test,bench
 	.venv/bin/python benchmarks/overhead.py $(BENCH_ARGS)
+	.venv/bin/python benchmarks/gateway.py $(GATEWAY_ARGS)
+
+bench-gateway:
+	@bash scripts/bootstrap.sh test,bench
+	.venv/bin/python benchmarks/gateway.py $(GATEWAY_ARGS)
 
 bench-console: setup
 	.venv/bin/python benchmarks/console.py $(BENCH_ARGS)
