@@ -70,10 +70,10 @@ def speech_params_read(data: dict[str, Any]) -> SpeechParams:
     )
 
 
-def speech_formats_of(model: AvailableModel | None) -> tuple[str, ...]:
+def speech_formats_of(model: AvailableModel) -> tuple[str, ...]:
     """The formats ``model``'s adapter really produces (all of OpenAI's for one that has the
     provider encode what is asked for)."""
-    adapter = registry.get(str((model.extra if model else {}).get("adapter") or ""))
+    adapter = registry.get(str(model.extra.get("adapter") or ""))
     produced = getattr(adapter, "speech_formats", None)
     if produced is None:
         return SPEECH_FORMATS

@@ -1,11 +1,11 @@
 """Token authentication for the HTTP API: ``Authorization: Bearer <token>``, nothing else.
 
 No session cookie is read and CSRF does not apply: a browser's ambient credentials cannot
-make a call. A checked token is kept in this process for ``AIADMIN["ROUTING_CACHE_SECONDS"]``
-(1.5 s by default), counted from before its row was read, like a resolved call
-(:mod:`aiadmin.unified.routing`): a revocation, an expiry or a change to the token's admin
-reaches every worker within that time, and a save in this process clears it at once. The
-cache is keyed by the token's SHA-256, never by the token.
+make a call. A checked token is kept in the routing cache (:mod:`aiadmin.unified.routing`)
+like a resolved call: for ``AIADMIN["ROUTING_CACHE_SECONDS"]`` (1.5 s by default), counted
+from before its row was read, so a revocation or a change to the token's admin reaches every
+worker within that time, and a save of a token in this process clears it at once. The entry
+is keyed by the token's SHA-256, never by the token; expiry is checked on every call.
 
 Failed checks are throttled per client address (``REMOTE_ADDR``; behind a proxy, have the
 ASGI server set it from the forwarded header, e.g. uvicorn's ``--proxy-headers``): after
@@ -16,61 +16,17 @@ share it when that cache is Redis.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
-
 from asgiref.sync import sync_to_async
 from django.core.cache import caches
-from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from aiadmin.conf import aiadmin_settings
-from aiadmin.providers.models import APIToken
 from aiadmin.providers.tokens import TokenError, TokenGrant, token_grant, token_hash
+from aiadmin.unified.routing import routing_get, routing_put, routing_ticket
 
 from .errors import NO_RETRY, APIError
 
-MAX_CACHED_TOKENS = 4096
 THROTTLE_WINDOW_SECONDS = 60
-
-_lock = threading.Lock()
-_grants: OrderedDict[str, tuple[float, TokenGrant]] = OrderedDict()  # hash -> (expires, grant)
-_generation = 0
-
-
-def grants_clear(**kwargs) -> None:
-    global _generation
-    with _lock:
-        _grants.clear()
-        _generation += 1
-
-
-post_save.connect(grants_clear, sender=APIToken, dispatch_uid="aiadmin-api-grants-save")
-post_delete.connect(grants_clear, sender=APIToken, dispatch_uid="aiadmin-api-grants-delete")
-
-
-def _cached(digest: str) -> TokenGrant | None:
-    now = time.monotonic()
-    with _lock:
-        entry = _grants.get(digest)
-        if entry is None:
-            return None
-        if entry[0] <= now:
-            del _grants[digest]
-            return None
-        return entry[1]
-
-
-def _keep(digest: str, grant: TokenGrant, *, started: float, generation: int) -> None:
-    expires = started + aiadmin_settings.ROUTING_CACHE_SECONDS
-    with _lock:
-        if generation != _generation or expires <= time.monotonic():
-            return
-        _grants[digest] = (expires, grant)
-        _grants.move_to_end(digest)
-        while len(_grants) > MAX_CACHED_TOKENS:
-            _grants.popitem(last=False)
 
 
 def _presented_token(request) -> str:
@@ -127,16 +83,12 @@ def _check_throttle_and_grant(request, plaintext: str) -> TokenGrant:
 async def api_authenticate(request) -> TokenGrant:
     """The grant of the request's token, or :class:`APIError` (401, or 429 when throttled)."""
     plaintext = _presented_token(request)
-    digest = token_hash(plaintext)
-    grant = _cached(digest)
+    key = ("api-token", token_hash(plaintext))
+    grant = routing_get(key)
     if grant is None:
-        with _lock:
-            generation = _generation
-        started = time.monotonic()
+        ticket = routing_ticket()  # before the row is read: the entry ages from here
         grant = await sync_to_async(_check_throttle_and_grant)(request, plaintext)
-        _keep(digest, grant, started=started, generation=generation)
+        routing_put(key, grant, ticket=ticket)
     if grant.expires_at is not None and grant.expires_at <= timezone.now():
-        with _lock:
-            _grants.pop(digest, None)
         raise APIError(401, "This API token has expired. Ask an admin for a new one.", code="token_expired")
     return grant

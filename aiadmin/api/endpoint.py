@@ -1,7 +1,7 @@
 """The wrapper every HTTP API view has: method, CORS, token, and errors as OpenAI's body.
 
 A view is ``async def view(request, grant, ...)``: it runs only for an allowed method and a
-valid token (``grant``), and may raise :class:`~aiadmin.api.errors.APIError` or any
+valid token (``grant``) whose scope includes the endpoint's capability, and may raise :class:`~aiadmin.api.errors.APIError` or any
 :class:`~aiadmin.adapters.errors.AIAdminError`; both become OpenAI's error body. Anything else
 is logged and answered with a 500 that says nothing about the server.
 """
@@ -24,7 +24,10 @@ logger = logging.getLogger(__name__)
 UNEXPECTED = "Something went wrong on the server; the error was logged. Try again."
 
 
-def api_endpoint(*methods: str):
+def api_endpoint(*methods: str, capability: str | None = None):
+    """``capability``: the one the endpoint uses; a token scoped to others gets a 403 before
+    the request is read."""
+
     def decorate(view):
         @functools.wraps(view)
         async def wrapper(request, *args, **kwargs):
@@ -37,6 +40,11 @@ def api_endpoint(*methods: str):
                         headers={"Allow": ", ".join(methods), **NO_RETRY},
                     )
                 grant = await api_authenticate(request)
+                if capability is not None and not grant.allows_capability(capability):
+                    raise APIError(
+                        403, f"This API token may not use {capability}.", type="permission_error",
+                        code="outside_token_scope", headers=dict(NO_RETRY),
+                    )
                 response = await view(request, grant, *args, **kwargs)
             except APIError as err:
                 response = error_response(err)

@@ -10,13 +10,14 @@ never carry a key or a token (``redact`` is a last guard) and never a traceback.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from django.http import HttpResponse
 
 from aiadmin.adapters.errors import AIAdminError, redact
 from aiadmin.providers.usage import month_seconds_left
+
+from .responses import json_response
 
 # The SDKs retry 408/409/429/5xx unless told not to: a retry cannot help these.
 NO_RETRY = {"x-should-retry": "false"}
@@ -54,8 +55,7 @@ def error_body(*, message: str, type: str, code: str | None = None, param: str |
 
 
 def error_response(err: APIError) -> HttpResponse:
-    body = error_body(message=err.message, type=err.type, code=err.code, param=err.param)
-    response = HttpResponse(json.dumps(body, ensure_ascii=False), status=err.status, content_type="application/json")
+    response = json_response(error_body(message=err.message, type=err.type, code=err.code, param=err.param), status=err.status)
     for name, value in err.headers.items():
         response[name] = value
     return response

@@ -37,8 +37,17 @@ def model_public_id(provider_slug: str, model_id: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ModelTarget:
-    provider_slug: str
-    model_id: str
+    """The model a request names, as the selected model (and its access) it resolved to."""
+
+    model: AvailableModel
+
+    @property
+    def provider_slug(self) -> str:
+        return self.model.provider
+
+    @property
+    def model_id(self) -> str:
+        return self.model.model_id
 
     @property
     def public_id(self) -> str:
@@ -109,7 +118,7 @@ async def model_target(*, grant: TokenGrant, capability: str, requested) -> Mode
         chosen = _default_of(usable)
         if chosen is None:
             raise _not_found(requested or "default", capability, usable)
-        return ModelTarget(chosen.provider, chosen.model_id)
+        return ModelTarget(chosen)
     slug, _, rest = requested.partition("/")
     of_provider = [m for m in available if m.provider == slug]
     if of_provider:
@@ -117,17 +126,17 @@ async def model_target(*, grant: TokenGrant, capability: str, requested) -> Mode
             chosen = _default_of([m for m in usable if m.provider == slug])
             if chosen is None:
                 raise _refused(of_provider[0], grant, capability) or _not_found(requested, capability, usable)
-            return ModelTarget(chosen.provider, chosen.model_id)
+            return ModelTarget(chosen)
         exact = [m for m in of_provider if m.model_id == rest]
         if exact:
             refusal = _refused(exact[0], grant, capability)
             if refusal is not None:
                 raise refusal
-            return ModelTarget(slug, rest)
+            return ModelTarget(exact[0])
     bare = [m for m in available if m.model_id == requested]
     callable_bare = [m for m in bare if _refused(m, grant, capability) is None]
     if len({m.provider for m in callable_bare}) == 1:
-        return ModelTarget(callable_bare[0].provider, requested)
+        return ModelTarget(callable_bare[0])
     if bare and not callable_bare:
         raise _refused(bare[0], grant, capability)
     raise _not_found(requested, capability, usable)

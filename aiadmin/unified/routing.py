@@ -14,7 +14,7 @@ everything else the service does, so a resolved plan is reused for a moment. The
   cache at once, and an entry resolved while such a change happened is not stored. User rows
   belong to the host: a change to one (``is_superuser``, ``is_active``) is seen, like any
   other change made elsewhere, once the entries that hold it expire.
-* Decrypted keys live only here and in calls under way: at most :data:`MAX_ENTRIES` entries,
+* Decrypted keys (and checked API tokens, by hash) live only here and in calls under way: at most :data:`MAX_ENTRIES` entries,
   each dropped once expired (expired entries are swept on every read and write).
 
 Monthly limits are not served from here: a plan under a limit is counted in the database on
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from django.db.models.signals import post_delete, post_save
 
 from aiadmin.conf import aiadmin_settings
-from aiadmin.providers.models import AdminProviderLimit, AdminProviderSettings, AIModel, AIProvider
+from aiadmin.providers.models import AdminProviderLimit, AdminProviderSettings, AIModel, AIProvider, APIToken
 
 MAX_ENTRIES = 1024
 
@@ -145,9 +145,9 @@ def routing_size() -> int:
         return len(_entries)
 
 
-# aiadmin's own rows that routing reads: providers, selected models, settings rows, limits.
-# Explicit senders: no other model's save (the ledger's on every call, the host's users and its
-# own models) empties the cache.
-for _model in (AIProvider, AIModel, AdminProviderSettings, AdminProviderLimit):
+# aiadmin's own rows that routing reads: providers, selected models, settings rows, limits,
+# and the API tokens checked through it (aiadmin.api.auth). Explicit senders: no other model's
+# save (the ledger's on every call, the host's users and its own models) empties the cache.
+for _model in (AIProvider, AIModel, AdminProviderSettings, AdminProviderLimit, APIToken):
     post_save.connect(routing_clear, sender=_model, dispatch_uid=f"routing-clear-save-{_model._meta.label}")
     post_delete.connect(routing_clear, sender=_model, dispatch_uid=f"routing-clear-delete-{_model._meta.label}")

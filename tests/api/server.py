@@ -35,32 +35,18 @@ from aiadmin.adapters.sandbox import _chat_reply
 from aiadmin.adapters.types import ChatMessage
 from aiadmin.providers.models import AIModel, AIProvider
 from tests.fakeprovider.server import FakeProviderServer
+from tests.uvicorn_thread import HOST, UvicornThread
 
-HOST = "127.0.0.1"
 DEFAULT_EXECUTOR_THREADS = 8
 
 
-class AiadminServer:
+class AiadminServer(UvicornThread):
     """aiadmin on a real socket; ``base_url`` is the root (the API is under ``/v1``)."""
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._port: int | None = None
-        self._error: BaseException | None = None
+    name = "aiadmin"
 
-    def start(self, timeout: float = 20.0) -> AiadminServer:
-        if self._thread is not None:
-            return self
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind((HOST, 0))
-        sock.listen(256)
-        self._port = sock.getsockname()[1]
-        config = uvicorn.Config(
+    def config(self) -> uvicorn.Config:
+        return uvicorn.Config(
             self.app,
             lifespan="on",  # aiadmin's handler serves it: system checks at startup, ledger flush at shutdown
             http="auto",
@@ -70,19 +56,10 @@ class AiadminServer:
             timeout_keep_alive=30,
             timeout_graceful_shutdown=2,
         )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._run, args=(sock,), name=f"aiadmin-server-{self._port}", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.started:
-            if self._error is not None or not self._thread.is_alive():
-                self._thread = None
-                raise RuntimeError(f"aiadmin's server did not start: {self._error!r} (see the log for the lifespan's messages)")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("aiadmin's server did not start in time.")
-            time.sleep(0.01)
-        self._wait_until_it_answers(deadline)
+
+    def start(self, timeout: float = 20.0) -> AiadminServer:
+        super().start(timeout)
+        self._wait_until_it_answers(time.monotonic() + timeout)
         return self
 
     def _wait_until_it_answers(self, deadline: float) -> None:
@@ -100,41 +77,24 @@ class AiadminServer:
                 raise RuntimeError("aiadmin's server listens but does not answer.")
             time.sleep(0.05)
 
-    def _run(self, sock: socket.socket) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        asyncio.set_event_loop(loop)
+    def loop_started(self, loop: asyncio.AbstractEventLoop) -> None:
         # The loop's own pool runs aiadmin's thread_sensitive=False work (the ledger's writes):
         # owned here so its threads' database connections can be closed at the end.
-        default_executor = ThreadPoolExecutor(max_workers=DEFAULT_EXECUTOR_THREADS, thread_name_prefix="aiadmin-server-default")
-        loop.set_default_executor(default_executor)
-        try:
-            assert self._server is not None
-            loop.run_until_complete(self._server.serve(sockets=[sock]))
-        except BaseException as err:  # reported by start()
-            self._error = err
-        finally:
-            sock.close()
-            _close_connections_of_every_thread(default_executor, DEFAULT_EXECUTOR_THREADS)
-            loop.close()
+        self._default_executor = ThreadPoolExecutor(
+            max_workers=DEFAULT_EXECUTOR_THREADS, thread_name_prefix="aiadmin-server-default"
+        )
+        loop.set_default_executor(self._default_executor)
+
+    def loop_ending(self) -> None:
+        _close_connections_of_every_thread(self._default_executor, DEFAULT_EXECUTOR_THREADS)
 
     def stop(self, timeout: float = 15.0) -> None:
-        if self._thread is None or self._server is None:
-            return
-        self._close_database_connections()
-        self._server.should_exit = True
-        self._thread.join(timeout)
-        if self._thread.is_alive():
-            self._server.force_exit = True
-            self._thread.join(5)
-        self._thread = None
-        self._server = None
-
-    def _close_database_connections(self) -> None:
-        """The handler's sync threads keep their connections (CONN_MAX_AGE); close them so the
-        test database can be dropped at the end of the session."""
-        for executor in getattr(self.app, "executors", ()):
-            _close_connections_of_every_thread(executor, executor._max_workers)
+        if self._thread is not None:
+            # The handler's sync threads keep their connections (CONN_MAX_AGE); close them so
+            # the test database can be dropped at the end of the session.
+            for executor in getattr(self.app, "executors", ()):
+                _close_connections_of_every_thread(executor, executor._max_workers)
+        super().stop(timeout)
 
     def run(self, coroutine_function: Callable[[], Any], timeout: float = 30.0) -> Any:
         """Run ``coroutine_function()`` on the server's event loop and return its result."""
@@ -147,16 +107,6 @@ class AiadminServer:
         from aiadmin.unified.ledger import ledger_flush
 
         self.run(ledger_flush)
-
-    @property
-    def port(self) -> int:
-        if self._port is None:
-            raise RuntimeError("aiadmin's server is not started.")
-        return self._port
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{HOST}:{self.port}"
 
     @property
     def api_url(self) -> str:
@@ -201,17 +151,14 @@ def aiadmin_server(django_db_setup, django_db_blocker) -> Iterator[AiadminServer
 @pytest.fixture
 def api_server(aiadmin_server: AiadminServer, transactional_db) -> Iterator[AiadminServer]:
     """The session's server, with no token or route cached from an earlier test."""
-    from aiadmin.api.auth import grants_clear
     from aiadmin.unified.routing import routing_clear
 
-    grants_clear()
     routing_clear()
     try:
         yield aiadmin_server
     finally:
         # Rows still queued belong to this test: write them before its data is flushed.
         aiadmin_server.ledger_flush()
-        grants_clear()
         routing_clear()
 
 

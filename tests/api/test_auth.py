@@ -8,19 +8,11 @@ import json
 import pytest
 from django.test import AsyncClient
 
-from aiadmin.api import auth
 from aiadmin.providers.tokens import token_create, token_revoke
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CHAT = {"model": "sandbox/sandbox-chat", "messages": [{"role": "user", "content": "hi"}]}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_grants():
-    auth.grants_clear()
-    yield
-    auth.grants_clear()
 
 
 def error_of(response) -> dict:

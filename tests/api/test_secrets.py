@@ -10,7 +10,6 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.contrib.admin.models import LogEntry
 
-from aiadmin.api import auth as api_auth
 from aiadmin.providers.models import AdminProviderSettings, AIRequestLog, APIToken
 from aiadmin.providers.tokens import token_revoke
 from aiadmin.unified.ledger import ledger_flush
@@ -28,12 +27,10 @@ def emitted(caplog):
     raw = _RawRecords()
     root = logging.getLogger()
     root.handlers.insert(0, raw)
-    api_auth.grants_clear()
     try:
         yield raw.records
     finally:
         root.removeHandler(raw)
-        api_auth.grants_clear()
 
 
 async def test_the_token_and_the_key_never_leak_from_any_call(async_client, issued, staff_user, scripted_provider, emitted):

@@ -22,104 +22,44 @@ uvicorn uses httptools and uvloop when they are installed (h11 and asyncio other
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
-import socket
-import threading
 import time
 from collections.abc import Sequence
 from typing import Any
 
 import uvicorn
 
+from tests.uvicorn_thread import HOST, UvicornThread, new_loop
+
 from .app import DEFAULT_API_KEY, FakeProviderApp, FakeSettings, RecordedRequest
 
-HOST = "127.0.0.1"
 # Enough for the benchmark's 1,000+ concurrent connections arriving at once.
 BACKLOG = 4096
 
 
-class FakeProviderServer:
+class FakeProviderServer(UvicornThread):
     """The fake provider on a real socket. Settings are keyword arguments (see
     :class:`~tests.fakeprovider.app.FakeSettings`); :meth:`configure` changes them later and
     :meth:`reset` restores them and clears the request log."""
 
+    name = "fake-provider"
+    backlog = BACKLOG
+
     def __init__(self, **settings: Any) -> None:
         self._initial = FakeSettings(**settings)
-        self.app = FakeProviderApp(dataclasses.replace(self._initial))
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._port: int | None = None
-        self._startup_error: BaseException | None = None
+        super().__init__(FakeProviderApp(dataclasses.replace(self._initial)))
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self, timeout: float = 10.0) -> FakeProviderServer:
-        if self._thread is not None:
-            return self
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        # Accepted connections inherit this. asyncio sets it only on sockets it creates itself;
-        # without it, Nagle holds the response body behind its headers until the client's
-        # delayed ACK (about 40 ms a response on loopback).
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind((HOST, 0))
-        sock.listen(BACKLOG)
-        self._port = sock.getsockname()[1]
-        self._server = uvicorn.Server(_config(self.app))
-        self._thread = threading.Thread(
-            target=self._run, args=(sock,), name=f"fake-provider-{self._port}", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.started:
-            if self._startup_error is not None or not self._thread.is_alive():
-                raise RuntimeError(f"The fake provider did not start: {self._startup_error!r}")
-            if time.monotonic() > deadline:
-                raise RuntimeError("The fake provider did not start in time.")
-            time.sleep(0.01)
-        return self
-
-    def _run(self, sock: socket.socket) -> None:
-        loop = _new_loop()
-        self._loop = loop
-        asyncio.set_event_loop(loop)
-        try:
-            assert self._server is not None
-            loop.run_until_complete(self._server.serve(sockets=[sock]))
-        except BaseException as err:  # reported by start()
-            self._startup_error = err
-        finally:
-            sock.close()
-            loop.close()
+    def config(self) -> uvicorn.Config:
+        return _config(self.app)
 
     def stop(self, timeout: float = 10.0) -> None:
-        if self._thread is None or self._server is None:
-            return
-        self.app.begin_shutdown()
-        self._server.should_exit = True
-        self._thread.join(timeout)
-        self._thread = None
-        self._server = None
-
-    def __enter__(self) -> FakeProviderServer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+        if self._thread is not None:
+            self.app.begin_shutdown()
+        super().stop(timeout)
 
     # ------------------------------------------------------------------ addresses
-
-    @property
-    def port(self) -> int:
-        if self._port is None:
-            raise RuntimeError("The fake provider is not started.")
-        return self._port
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{HOST}:{self.port}"
 
     @property
     def openai_base_url(self) -> str:
@@ -214,14 +154,6 @@ def _config(app: FakeProviderApp, **overrides: Any) -> uvicorn.Config:
     return uvicorn.Config(app, **options)
 
 
-def _new_loop() -> asyncio.AbstractEventLoop:
-    try:
-        import uvloop  # type: ignore[import-not-found]
-    except ImportError:
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     """Serve the fake provider in the foreground (for benchmarks and manual checks)."""
     parser = argparse.ArgumentParser(description="Run the aiadmin fake AI provider.")
@@ -243,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     server = uvicorn.Server(_config(app, host=args.host, port=args.port, log_level="info"))
     print(f"Fake provider on http://{args.host}:{args.port} (OpenAI /openai/v1, Anthropic /anthropic, "
           f"Gemini /gemini/v1beta, Hugging Face /hf)", flush=True)
-    loop = _new_loop()
+    loop = new_loop()
     try:
         loop.run_until_complete(server.serve())
     finally:

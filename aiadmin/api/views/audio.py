@@ -17,18 +17,14 @@ from ..body import json_body
 from ..endpoint import api_endpoint
 from ..model_ids import model_target, service
 from ..responses import json_response
-from .chat import require_capability
 
 
-@api_endpoint("POST")
+@api_endpoint("POST", capability="audio")
 async def audio_speech(request, grant) -> HttpResponse:
-    require_capability(grant, "audio")
     data = json_body(request)
     params = speech_params_read(data)
     target = await model_target(grant=grant, capability="audio", requested=data.get("model"))
-    models = await service.aget_available_models("audio", grant.admin)
-    model = next((m for m in models if (m.provider, m.model_id) == (target.provider_slug, target.model_id)), None)
-    audio_format = speech_format_choose(requested=params.format, produced=speech_formats_of(model), target=target)
+    audio_format = speech_format_choose(requested=params.format, produced=speech_formats_of(target.model), target=target)
     reply = await service.atext_to_speech(
         params.text,
         grant.admin,
@@ -46,9 +42,8 @@ async def audio_speech(request, grant) -> HttpResponse:
     return response
 
 
-@api_endpoint("POST")
+@api_endpoint("POST", capability="audio")
 async def audio_transcriptions(request, grant) -> HttpResponse:
-    require_capability(grant, "audio")
     params = await sync_to_async(transcription_params_read)(request)
     target = await model_target(grant=grant, capability="audio", requested=params.model)
     reply = await service.aspeech_to_text(

@@ -9,23 +9,13 @@ from aiadmin.unified import StreamSummary
 from ..body import json_body
 from ..chat import ChunkMaker, chat_params_read, completion_body, completion_id, finish_reason
 from ..endpoint import api_endpoint
-from ..errors import NO_RETRY, APIError
 from ..model_ids import model_target, service
 from ..responses import json_response
 from ..sse import DONE, sse_data, sse_error, sse_response, stream_rest, stream_start
 
 
-def require_capability(grant, capability: str) -> None:
-    if not grant.allows_capability(capability):
-        raise APIError(
-            403, f"This API token may not use {capability}.", type="permission_error", code="outside_token_scope",
-            headers=dict(NO_RETRY),
-        )
-
-
-@api_endpoint("POST")
+@api_endpoint("POST", capability="chat")
 async def chat_completions(request, grant) -> HttpResponse:
-    require_capability(grant, "chat")
     data = json_body(request)
     params = chat_params_read(data)
     target = await model_target(grant=grant, capability="chat", requested=data.get("model"))

@@ -14,12 +14,10 @@ from ..endpoint import api_endpoint
 from ..model_ids import model_target, service
 from ..responses import json_response
 from ..sse import DONE, sse_data, sse_error, sse_response, stream_rest, stream_start
-from .chat import require_capability
 
 
-@api_endpoint("POST")
+@api_endpoint("POST", capability="content")
 async def content_generations(request, grant) -> HttpResponse:
-    require_capability(grant, "content")
     data = json_body(request)
     params = content_params_read(data)
     target = await model_target(grant=grant, capability="content", requested=data.get("model"))

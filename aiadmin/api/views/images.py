@@ -15,14 +15,12 @@ from ..errors import NO_RETRY, APIError
 from ..images import image_params_read, image_urls, image_urls_check, images_body, images_size_check
 from ..model_ids import model_target, service
 from ..responses import json_response
-from .chat import require_capability
 
 logger = logging.getLogger(__name__)
 
 
-@api_endpoint("POST")
+@api_endpoint("POST", capability="image")
 async def images_generations(request, grant) -> HttpResponse:
-    require_capability(grant, "image")
     data = json_body(request)
     params = image_params_read(data)
     target = await model_target(grant=grant, capability="image", requested=data.get("model"))
