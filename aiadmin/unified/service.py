@@ -548,10 +548,14 @@ class UnifiedAIService:
         # Playgrounds check every posted model against this list: reuse it like a resolved call.
         key = ("available-models", getattr(admin, "pk", None), getattr(admin, "is_superuser", False), capability)
         cached = routing_get(key)
+        if cached is None and await routing_wait(key):
+            cached = routing_get(key)  # read meanwhile by another request on this loop
         if cached is None:
-            ticket = routing_ticket()
-            cached = await sync_to_async(selection.available_models)(capability=capability, admin=admin)
-            routing_put(key, cached, ticket=ticket)
+            # A burst of turns after the entry expired reads the rows once, not once each.
+            async with routing_resolving(key):
+                ticket = routing_ticket()
+                cached = await sync_to_async(selection.available_models)(capability=capability, admin=admin)
+                routing_put(key, cached, ticket=ticket)
         return list(cached)
 
     async def avalidate_key(self, provider_slug: str, admin, key_source: str | None = None) -> KeyValidation:

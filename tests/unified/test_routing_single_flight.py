@@ -60,3 +60,27 @@ async def test_a_refused_call_leaves_each_waiting_call_its_own_resolution_and_er
 
     assert all(isinstance(result, Exception) for result in results)
     assert len(resolved) == 5
+
+
+async def test_fifty_concurrent_model_list_checks_that_miss_the_cache_read_the_rows_once(
+    scripted_provider, superuser, monkeypatch
+):
+    # The playgrounds check every posted model against this list: a burst of turns after the
+    # entry expired must not queue fifty identical reads on the sync threads.
+    await sync_to_async(scripted_provider)(shared_api_key=SHARED)
+    reads: list[int] = []
+    real = service.selection.available_models
+
+    def available_models(**kwargs):
+        reads.append(1)
+        return real(**kwargs)
+
+    monkeypatch.setattr(service.selection, "available_models", available_models)
+    ai = UnifiedAIService()
+
+    lists = await asyncio.gather(*(ai.aget_available_models("chat", superuser) for _ in range(50)))
+
+    assert len(reads) == 1
+    assert all(found == lists[0] and found for found in lists)
+    lists[0].append("changed")  # each caller gets a list of its own
+    assert "changed" not in lists[1]
