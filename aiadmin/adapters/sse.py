@@ -48,6 +48,7 @@ from .error_mapping import error_from_response, exception_from_transport_error
 from .errors import AIAdminError, MalformedResponseError, ProviderTimeoutError
 from .safejson import UnsafeJSONError
 from .safejson import loads as json_loads
+from .waits import WaitBound
 
 # One event bigger than this is treated as a broken stream rather than buffered forever.
 # Generous because Gemini can inline base64 images in a streamed chunk.
@@ -219,8 +220,9 @@ class SSEStream:
         self.ended_cleanly: bool | None = None
         self._events = self._generate()
 
-    def __aiter__(self) -> SSEStream:
-        return self
+    def __aiter__(self) -> AsyncIterator[SSEEvent]:
+        # The generator itself: ``async for`` then skips :meth:`__anext__`'s extra step per event.
+        return self._events
 
     async def __anext__(self) -> SSEEvent:
         return await self._events.__anext__()
@@ -254,22 +256,24 @@ class SSEStream:
         await self._reject_json_body()
         # Decoded in bounded pieces: a compressed stream cannot inflate past the caps in one step.
         byte_iterator = aiter_body(self._response, provider=self._provider)
+        idle = WaitBound(self._idle_timeout, idle=True)
         try:
             while True:
-                chunk = await self._next_chunk(byte_iterator)
+                chunk = await self._next_chunk(byte_iterator, idle)
                 if chunk is None:
                     break
                 for event in self._decode(chunk):
                     yield event
         finally:
+            idle.close()
             await byte_iterator.aclose()  # type: ignore[attr-defined]
         for event in self._decoder.flush():
             yield event
         self.ended_cleanly = self._decoder.ended_cleanly
 
-    async def _next_chunk(self, byte_iterator: AsyncIterator[bytes]) -> bytes | None:
+    async def _next_chunk(self, byte_iterator: AsyncIterator[bytes], idle: WaitBound) -> bytes | None:
         try:
-            async with asyncio.timeout(self._idle_timeout):
+            with idle:
                 return await anext(byte_iterator)
         except StopAsyncIteration:
             return None

@@ -15,12 +15,11 @@ ledger like any failed call.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from aiadmin.adapters.types import ChatChunk, Usage
+from aiadmin.adapters.waits import WaitBound
 from aiadmin.conf import aiadmin_settings
 
 from .errors import StreamLimitError
@@ -45,32 +44,32 @@ async def stream_bounded(
     """``source``'s items until it ends, or :class:`StreamLimitError` once the text passes
     ``limits.max_chars`` or ``limits.max_seconds`` have gone by (even if nothing arrives).
     The caller closes ``source``."""
-    deadline = time.monotonic() + limits.max_seconds
+    # One timer for the whole stream, armed only around each wait: a timeout must never fire
+    # while the consumer holds the item (that would cancel the consumer's own work).
+    deadline = WaitBound(limits.max_seconds, idle=False)
     chars = 0
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise _too_slow(limits, provider)
-        # The wait for each item is bounded, not the whole loop: a timeout must never fire
-        # while the consumer holds the item (that would cancel the consumer's own work).
-        try:
-            async with asyncio.timeout(remaining) as window:
-                item = await anext(source)
-        except StopAsyncIteration:
-            return
-        except TimeoutError:
-            if window.expired():
-                raise _too_slow(limits, provider) from None
-            raise
-        if isinstance(item, ChatChunk):
-            chars += len(item.text)
-            if chars > limits.max_chars:
-                raise StreamLimitError(
-                    f"The answer passed {limits.max_chars:,} characters, the most one streamed answer "
-                    "may have, and was stopped. Ask for a shorter answer.",
-                    provider=provider,
-                )
-        yield item
+    try:
+        while True:
+            try:
+                with deadline:
+                    item = await anext(source)
+            except StopAsyncIteration:
+                return
+            except TimeoutError:
+                if deadline.expired:
+                    raise _too_slow(limits, provider) from None
+                raise
+            if isinstance(item, ChatChunk):
+                chars += len(item.text)
+                if chars > limits.max_chars:
+                    raise StreamLimitError(
+                        f"The answer passed {limits.max_chars:,} characters, the most one streamed answer "
+                        "may have, and was stopped. Ask for a shorter answer.",
+                        provider=provider,
+                    )
+            yield item
+    finally:
+        deadline.close()
 
 
 def _too_slow(limits: StreamLimits, provider: str | None) -> StreamLimitError:
