@@ -19,7 +19,19 @@ Call :meth:`close` when the loop ends (a ``finally``): it drops the timer.
 from __future__ import annotations
 
 import asyncio
+import sys
 from types import TracebackType
+
+if sys.version_info < (3, 12):
+    # asyncio.current_task is Python code before 3.12 (a frame and get_running_loop per call,
+    # once per chunk here); this is the dict it reads.
+    from asyncio.tasks import _current_tasks
+
+    def _current_task(loop: asyncio.AbstractEventLoop) -> asyncio.Task | None:
+        return _current_tasks.get(loop)
+
+else:
+    _current_task = asyncio.current_task
 
 
 class WaitBound:
@@ -46,7 +58,7 @@ class WaitBound:
             self._since = self._loop.time()
         elif self.expired:
             raise TimeoutError
-        self._task = task = asyncio.current_task()
+        self._task = task = _current_task(self._loop)
         self._cancelling = task.cancelling() if task is not None else 0
         self._armed = True
         return self

@@ -26,9 +26,13 @@ DONE = b"data: [DONE]\n\n"
 UNEXPECTED = "Something went wrong on the server; the error was logged."
 
 
+# One encoder for every event (json.dumps with options builds one per call). It never emits a
+# raw newline: one "data:" line carries the payload.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def sse_data(payload: dict[str, Any]) -> bytes:
-    # json.dumps never emits a raw newline: one "data:" line carries the payload.
-    return b"data: " + json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode() + b"\n\n"
+    return b"data: " + _ENCODER.encode(payload).encode() + b"\n\n"
 
 
 def sse_error(err: BaseException) -> bytes:

@@ -32,9 +32,13 @@ UNEXPECTED = "Something went wrong on the server; the error was logged. Try agai
 MAX_RENDERED_CHARS = 500_000
 
 
+# One encoder for every event (json.dumps with options builds one per call). It never emits a
+# raw newline, so one "data:" line always carries the payload.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
 def sse_event(event: str, data: Mapping[str, Any]) -> bytes:
-    # json.dumps never emits a raw newline, so one "data:" line always carries the payload.
-    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n".encode()
+    return f"event: {event}\ndata: {_ENCODER.encode(data)}\n\n".encode()
 
 
 def summary_metrics(summary: StreamSummary | None) -> dict[str, Any]:

@@ -95,3 +95,22 @@ async def test_close_drops_the_timer():
     with bound:
         await asyncio.sleep(0.1)  # nothing left to cut it
     assert bound._handle is None
+
+
+def test_a_bound_cuts_a_wait_on_uvloop_too():
+    # The standalone server runs uvloop: the bound must find the task there as well.
+    uvloop = pytest.importorskip("uvloop")
+
+    async def cut() -> float:
+        bound = WaitBound(0.05, idle=True)
+        started = time.monotonic()
+        try:
+            with bound:
+                await asyncio.sleep(5)
+        except TimeoutError:
+            return time.monotonic() - started
+        finally:
+            bound.close()
+        raise AssertionError("the wait was not cut")
+
+    assert uvloop.run(cut()) < 1
