@@ -10,6 +10,9 @@ code expects; the threads live as long as the process, so with ``CONN_MAX_AGE`` 
 connections are reused. The cost: at most ``AIADMIN["ASGI_SYNC_THREADS"]`` requests run sync
 code at the same moment. The console's views are async and its sync work is short ORM calls,
 so a few threads are plenty; a host project with slow sync views can raise the number.
+While ``request_started`` has only Django's own receivers (closing a pool thread's old
+connections, which ``request_finished`` already does as each request on that thread ends), a
+request skips the extra trip to its thread that sending it would cost.
 
 **Lifespan.** Django's handler refuses the ``lifespan`` scope; this one serves it.
 
@@ -102,7 +105,7 @@ _request: contextvars.ContextVar[_InFlight | None] = contextvars.ContextVar("aia
 
 def _request_started_is_djangos_own(sender) -> bool:
     """Whether request_started's receivers are only Django's own (a host's may need the
-    thread: then the API's requests send it as Django does)."""
+    thread: then requests send it as Django does)."""
     try:
         sync_receivers, async_receivers = signals.request_started._live_receivers(sender)
     except Exception:  # a Django whose signal internals differ: take the safe road
@@ -179,19 +182,11 @@ class ASGIHandler(DjangoASGIHandler):
                 self._api_prefix = "/" + models[len(get_script_prefix()) :].removesuffix("models")
         return self._api_prefix
 
-    def _api_lane(self, scope) -> bool:
-        prefix = self.api_prefix()
-        if prefix is None or self._api_chain is None:
-            return False
-        root = scope.get("root_path", "")
-        path = scope["path"].removeprefix(root) if root and scope["path"].startswith(root) else scope["path"]
-        return path.startswith(prefix)
-
     async def handle(self, scope, receive, send):
-        if not (self._api_lane(scope) and _request_started_is_djangos_own(self.__class__)):
+        if not _request_started_is_djangos_own(self.__class__):
             return await super().handle(scope, receive, send)
-        # The HTTP API's lane: Django's handle() without the trip to the sync thread for
-        # request_started, whose only receivers are Django's own (checked above): resetting
+        # Django's handle() without the trip to the sync thread for request_started (for the
+        # console and the HTTP API alike), whose only receivers are Django's own (checked above): resetting
         # the query log (DEBUG) and closing old connections, both of which act on the thread
         # that runs them. This request's sync work runs on one of the long-lived pool threads,
         # whose connections are checked when each request there ends (request_finished, still
