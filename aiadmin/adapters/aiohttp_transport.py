@@ -217,7 +217,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         except BaseException:
             policy.slots.release()
             raise
-        extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
+        version = response.version
+        extensions: dict[str, Any] = {"http_version": b"HTTP/1.0" if version is not None and version.minor == 0 else b"HTTP/1.1"}
         if response.reason:
             extensions["reason_phrase"] = response.reason.encode("latin-1", "replace")
         return httpx.Response(

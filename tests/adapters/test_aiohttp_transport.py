@@ -579,3 +579,18 @@ async def test_the_tls_context_is_loaded_once_and_not_for_plain_http(monkeypatch
     first = aiohttp_transport.shared_ssl_context()
     assert aiohttp_transport.shared_ssl_context() is first and loads == [1]
     assert first.verify_mode.name == "CERT_REQUIRED" and first.check_hostname
+
+
+async def test_an_idle_connection_is_closed_after_the_keepalive_expiry():
+    def answers_then_waits(sock, reader):
+        for _ in request_heads(reader):
+            sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+        server.closed_at.append(time.monotonic())  # the client hung up
+        server.closed.set()
+
+    with RawServer(answers_then_waits) as server:
+        async with httpx.AsyncClient(transport=transport(keepalive_expiry=0.3)) as client:
+            assert (await client.get(f"http://127.0.0.1:{server.port}/", extensions=PRIVATE)).status_code == 200
+            idle_since = time.monotonic()
+            await asyncio.to_thread(server.closed.wait, 3)
+            assert server.closed_at and server.closed_at[0] - idle_since < 1.5
