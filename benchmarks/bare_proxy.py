@@ -2,7 +2,7 @@
 httpx (no Django, no unified service, no database), run as ``--target bare``.
 
 It reads the fake provider's OpenAI stream with one shared ``httpx.AsyncClient`` (over the
-console's sharded transport, so httpcore's pool costs the same) and writes the same ``token``
+console's aiohttp transport, so its pool costs the same) and writes the same ``token``
 and ``done`` events the chat playground writes. What the console costs above this is what
 Django, the service and the ledger cost; what this costs is the floor of the stack itself.
 """
@@ -14,7 +14,7 @@ import os
 
 import httpx
 
-from aiadmin.adapters.pool import ShardedTransport
+from aiadmin.adapters.aiohttp_transport import AiohttpTransport
 from aiadmin.adapters.urlguard import request_policy
 
 UPSTREAM = os.environ.get("BARE_UPSTREAM", "")
@@ -36,7 +36,7 @@ async def app(scope, receive, send) -> None:
         await send({"type": "lifespan.shutdown.complete"})
         return
     if _client is None:
-        _client = httpx.AsyncClient(transport=ShardedTransport(max_connections=4096, keepalive_expiry=15.0), timeout=60)
+        _client = httpx.AsyncClient(transport=AiohttpTransport(max_connections=4096, keepalive_expiry=15.0), timeout=60)
     while (await receive()).get("more_body"):
         pass
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})

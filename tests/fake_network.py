@@ -1,9 +1,9 @@
 """A scripted resolver and a loopback HTTP server, for tests of the outbound address guard.
 
-:class:`FakeNetwork` replaces the event loop's ``getaddrinfo`` (what both the guard and
-httpx/anyio ask) with answers scripted per name, and its ``create_connection`` with one that
-only ever reaches loopback: a dial to any other address is recorded and refused as
-unreachable, so no test touches the real network whatever the code under test does.
+:class:`FakeNetwork` replaces the event loop's ``getaddrinfo`` (what the guard asks) with
+answers scripted per name, and its ``create_connection`` and ``sock_connect`` with ones that
+only ever reach loopback: a dial to any other address is recorded and refused as unreachable,
+so no test touches the real network whatever the code under test does.
 :class:`LoopbackServer` is a small threaded HTTP/1.1 server that counts connections and keeps
 every request head, for sync (service) and async (adapter) tests alike.
 """
@@ -11,6 +11,7 @@ every request head, for sync (service) and async (adapter) tests alike.
 from __future__ import annotations
 
 import asyncio
+import asyncio.selector_events
 import ipaddress
 import socket
 import socketserver
@@ -52,16 +53,26 @@ class FakeNetwork:
             return network._getaddrinfo(host, port)
 
         original_create_connection = asyncio.BaseEventLoop.create_connection
+        original_sock_connect = asyncio.selector_events.BaseSelectorEventLoop.sock_connect
 
-        async def create_connection(loop, protocol_factory, host=None, port=None, **kwargs):
+        def dial(host: object) -> None:
             network.dials.append(str(host))
             if not _is_ip(str(host)) or not ipaddress.ip_address(str(host).partition("%")[0]).is_loopback:
                 raise ConnectionRefusedError(f"{host} is unreachable in tests")
+
+        async def create_connection(loop, protocol_factory, host=None, port=None, **kwargs):
+            if kwargs.get("sock") is None:  # with a socket, it was dialled by sock_connect below
+                dial(host)
             return await original_create_connection(loop, protocol_factory, host, port, **kwargs)
+
+        async def sock_connect(loop, sock, address):  # how aiohttp (aiohappyeyeballs) dials
+            dial(address[0])
+            return await original_sock_connect(loop, sock, address)
 
         monkeypatch.setattr(urlguard, "_resolve", _REAL_RESOLVE)
         monkeypatch.setattr(asyncio.BaseEventLoop, "getaddrinfo", getaddrinfo)
         monkeypatch.setattr(asyncio.BaseEventLoop, "create_connection", create_connection)
+        monkeypatch.setattr(asyncio.selector_events.BaseSelectorEventLoop, "sock_connect", sock_connect)
 
     def _getaddrinfo(self, host: str | bytes, port: int) -> list[tuple]:
         name = host.decode("ascii") if isinstance(host, bytes) else str(host)

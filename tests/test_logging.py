@@ -86,7 +86,9 @@ def echo_upstream() -> Iterator[str]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_key_an_upstream_echoes_in_a_response_header_is_not_in_httpcores_debug_log(echo_upstream, superuser, output):
+def test_a_key_an_upstream_echoes_in_a_response_header_is_not_in_any_debug_log(echo_upstream, superuser, output):
+    # The shared transport (aiohttp) logs no headers; httpcore's record of them, should a host
+    # route requests through it, is checked by the filter's own tests below.
     provider = AIProvider.objects.create(
         slug="echo",
         name="Echo",
@@ -99,10 +101,7 @@ def test_a_key_an_upstream_echoes_in_a_response_header_is_not_in_httpcores_debug
     registry._known.clear()  # as in a worker that has not used this key yet
     result = UnifiedAIService().validate_key(provider.slug, superuser)  # a real call over loopback
     assert result.ok, result.message
-    text = output.getvalue()
-    assert "receive_response_headers.complete" in text and "x-echo-key" in text  # httpcore did log it
-    assert KEY not in text
-    assert "(b'x-echo-key', b'[redacted]')" in text
+    assert KEY not in output.getvalue()
 
 
 # Printable, no spaces (as the key form accepts), with characters that each spelling escapes.

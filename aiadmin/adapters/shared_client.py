@@ -30,7 +30,7 @@ from typing import TypeVar
 import httpx
 
 from .content_coding import ACCEPT_ENCODING
-from .pool import ShardedTransport
+from .aiohttp_transport import AiohttpTransport
 
 T = TypeVar("T")
 
@@ -52,7 +52,8 @@ STREAM_READ_SLACK = 5.0
 MEDIA_READ_TIMEOUT = 300.0
 
 # --- Connection pool ---------------------------------------------------------------------
-# Per event loop, so per worker: every streamed chat holds one for its whole length.
+# Per event loop and address policy, so per worker: every streamed chat holds one for its
+# whole length.
 MAX_CONNECTIONS = 2048
 # Below the 30-60 s idle timeout of common load balancers, so we drop an idle connection
 # before the far end does (a reused half-closed connection fails the next request).
@@ -93,9 +94,9 @@ def _new_client() -> httpx.AsyncClient:
         follow_redirects=False,
         # Only the codings aiadmin/adapters/content_coding.py inflates in bounded steps.
         headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
-        # Small pools filled one after the other, idle connections kept (aiadmin/adapters/pool.py).
+        # aiohttp underneath, the URL guard on every connection (aiadmin/adapters/aiohttp_transport.py).
         transport=_test_transport
-        or ShardedTransport(max_connections=MAX_CONNECTIONS, keepalive_expiry=KEEPALIVE_EXPIRY),
+        or AiohttpTransport(max_connections=MAX_CONNECTIONS, keepalive_expiry=KEEPALIVE_EXPIRY),
     )
 
 

@@ -9,7 +9,7 @@ Two layers, one decision:
   DNS: a name's answer may change between a check and a connect (DNS rebinding).
 * :func:`addresses_to_dial` is the decision the connection itself makes: resolve the name
   *once*, refuse if *any* address is not allowed, and hand back exactly the addresses to dial.
-  The shared client's transport dials only those (aiadmin/adapters/guarded_backend.py), so the
+  The shared client's transport dials only those (aiadmin/adapters/guarded_resolver.py), so the
   address that was checked is the address that is called, while ``Host`` and TLS (SNI and
   certificate checks) keep the name.
 
@@ -207,9 +207,8 @@ async def addresses_to_dial(host: str, port: int, *, allow_private_network: bool
     enough: a resolver may rotate them) and :class:`ProviderConnectionError` when the name
     cannot be resolved (fail closed). Cloud metadata addresses are refused under every policy.
 
-    Independent of the HTTP library: the httpcore network backend calls it in ``connect_tcp``,
-    and an aiohttp transport can call it from a custom resolver the same way, as long as it
-    then dials only the addresses returned.
+    Independent of the HTTP library: the shared transport's aiohttp resolver calls it for each
+    new connection (aiadmin/adapters/guarded_resolver.py), and dials only the addresses returned.
     """
     literal = _ip_literal(host)
     if literal is not None:

@@ -21,7 +21,7 @@ from cryptography.x509.oid import NameOID
 from aiadmin.adapters import shared_client
 from aiadmin.adapters.errors import ConfigurationError, ProviderConnectionError
 from aiadmin.adapters.openai import OpenAIAdapter
-from aiadmin.adapters.pool import ShardedTransport
+from aiadmin.adapters.aiohttp_transport import AiohttpTransport
 from aiadmin.adapters.types import ImageRequest
 from tests.fake_network import FakeNetwork, LoopbackServer, fake_network, loopback, real_transport  # noqa: F401
 
@@ -161,8 +161,7 @@ async def test_tls_sends_the_name_as_sni_and_verifies_the_certificate_against_it
     server_names: list[str | None] = []
     server_context.sni_callback = lambda sock, name, context: server_names.append(name)
     fake_network.answer("selfhosted.test", LOOPBACK)
-    shared = ShardedTransport(max_connections=8, keepalive_expiry=5.0)
-    shared._ssl_context = client_context  # trust the test CA only
+    shared = AiohttpTransport(max_connections=8, keepalive_expiry=5.0, ssl_context=client_context)  # the test CA only
     shared_client.set_transport_for_tests(shared)
 
     with LoopbackServer(tls=server_context) as server:

@@ -109,7 +109,7 @@ async def test_client_configure_sizes_the_pool_of_the_next_client(monkeypatch, r
             built.append(kwargs)
             super().__init__(_ok)
 
-    monkeypatch.setattr(shared_client, "ShardedTransport", RecordingTransport)
+    monkeypatch.setattr(shared_client, "AiohttpTransport", RecordingTransport)
     set_transport_for_tests(None)
     client_configure(connect_timeout=3, read_timeout=40, stream_idle_timeout=30, max_connections=16)
     get_client()
@@ -158,3 +158,14 @@ async def test_transport_override_is_reset_after_each_test():
     # Runs after tests that installed a fake server: none of them may leak it.
     assert shared_client._test_transport is None
     await asyncio.sleep(0)
+
+
+async def test_the_shared_client_runs_on_the_guarded_aiohttp_transport():
+    from aiadmin.adapters.aiohttp_transport import AiohttpTransport
+
+    set_transport_for_tests(None)
+    client = get_client()
+    try:
+        assert isinstance(client._transport, AiohttpTransport)
+    finally:
+        await aclose_clients()
