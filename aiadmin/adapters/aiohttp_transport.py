@@ -251,8 +251,13 @@ class _ResponseStream(httpx.AsyncByteStream):
         return self
 
     async def __anext__(self) -> bytes:
-        with _mapped_errors(sending=False):
+        try:
             chunk = await self._response.content.read(READ_CHUNK_BYTES)
+        except Exception:
+            # Mapped only when a read fails: entering the context manager on every read cost
+            # more than the read itself on a streamed answer.
+            with _mapped_errors(sending=False):
+                raise
         if not chunk:
             raise StopAsyncIteration
         return chunk
