@@ -19,10 +19,10 @@ from django.db.models.functions import Cast
 
 from aiadmin.providers.fields import SafeJSONField
 
-# Bounds the memo: at most this many texts of at most this many characters (a longer text, a
-# config with a long list of rules, say, is decoded each time: it is rare and bounded anyway).
-STORED_JSON_MEMO_SIZE = 2048
-STORED_JSON_MEMO_MAX_CHARS = 4096
+# Bounds the memo: at most this many texts of at most this many characters, a few MB at worst
+# (a longer text, a config with a long list of rules, say, is decoded each time, as before).
+STORED_JSON_MEMO_SIZE = 1024
+STORED_JSON_MEMO_MAX_CHARS = 2048
 
 # The same loader as the model fields (the safe decoder; text it refuses loads as the text).
 _FIELD = SafeJSONField()
