@@ -108,7 +108,9 @@ def measured_on() -> str:
     if connection.vendor == "sqlite":
         where = "sqlite (a throwaway file)"
     else:
-        where = f"{connection.vendor} (throwaway database {database['NAME']} on {database.get('HOST') or 'local socket'}:{database.get('PORT') or 'default port'})"
+        server = database.get("HOST") or "the local socket"
+        server += f":{database['PORT']}" if database.get("PORT") else ""
+        where = f"{connection.vendor} (throwaway database {database['NAME']} on {server})"
     backend = settings.CACHES["default"]["BACKEND"]
     if "redis" in backend.lower():
         location = urlsplit(settings.CACHES["default"]["LOCATION"])
@@ -200,7 +202,6 @@ def main() -> None:
 
 
 def measure(args) -> None:
-    from django.db import connection
     from django.test import Client
     from django.urls import reverse
 
