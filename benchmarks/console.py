@@ -4,7 +4,15 @@ model-browser partial for a cached list of 400 models (``make bench-console``).
 Server time is the time the console's ASGI application takes to answer, driven in-process
 the way uvicorn drives it (``standalone.asgi.application`` on a uvloop loop, its sync thread,
 middleware, session and templates included; no socket), p50 and p95 over ``--requests``
-requests. It uses a throwaway SQLite database unless DATABASE_URL is set.
+requests. The header names the database and cache it measured.
+
+Database: a throwaway SQLite file, or with DATABASE_URL (PostgreSQL) a throwaway database on
+that server, created and migrated for the run and dropped after it, as the test runner does
+(the user needs CREATEDB; the URL's own database is never touched). Cache: the local-memory
+cache, or with REDIS_URL that Redis under a key prefix of the run's own, its keys deleted
+after it. For example::
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/aiadmin REDIS_URL=redis://127.0.0.1:6379/8 make bench-console
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import uvloop
 
@@ -44,15 +53,71 @@ def calibration_ms() -> float:
     return best * 1000
 
 
-def setup(database_url: str) -> None:
+def setup(database_url: str) -> str:
+    """Django on ``database_url``, migrated. A server database (not SQLite) is replaced by a
+    throwaway one on the same server (:func:`teardown` drops it); the cache gets a key prefix
+    of this run's own (:func:`teardown` deletes its keys). Returns the URL's database name."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "standalone.settings.dev")
     os.environ["DATABASE_URL"] = database_url
     import django
+    from django.conf import settings
 
     django.setup()
-    from django.core.management import call_command
+    run = f"bench_console_{os.getpid()}"
+    # Before anything opens the cache: the handler reads CACHES on first use.
+    settings.CACHES["default"]["KEY_PREFIX"] = f"aiadmin_{run}"
+    from django.db import connection
 
-    call_command("migrate", verbosity=0)
+    original_name = connection.settings_dict["NAME"]
+    if connection.vendor == "sqlite":
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+    else:
+        connection.settings_dict.setdefault("TEST", {})["NAME"] = run
+        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    return original_name
+
+
+def teardown(original_name: str) -> None:
+    from django.core.cache import cache
+    from django.db import connection
+
+    if hasattr(cache, "delete_pattern"):  # django-redis: only this run's prefix
+        cache.delete_pattern("*")
+    else:
+        cache.clear()
+    if connection.vendor == "postgresql":
+        # The ASGI handler's threads keep their connections open (CONN_MAX_AGE), and a
+        # database with sessions cannot be dropped: end them first.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+    if connection.vendor != "sqlite":
+        connection.creation.destroy_test_db(original_name, verbosity=0)
+
+
+def measured_on() -> str:
+    """The database and cache, without credentials: "postgresql (throwaway database x on
+    host:port), cache redis (host:port/db)"."""
+    from django.conf import settings
+    from django.db import connection
+
+    database = connection.settings_dict
+    if connection.vendor == "sqlite":
+        where = "sqlite (a throwaway file)"
+    else:
+        server = database.get("HOST") or "the local socket"
+        server += f":{database['PORT']}" if database.get("PORT") else ""
+        where = f"{connection.vendor} (throwaway database {database['NAME']} on {server})"
+    backend = settings.CACHES["default"]["BACKEND"]
+    if "redis" in backend.lower():
+        location = urlsplit(settings.CACHES["default"]["LOCATION"])
+        cache = f"redis ({location.hostname}:{location.port or 6379}{location.path or '/0'})"
+    else:
+        cache = backend.rsplit(".", 1)[-1]
+    return f"database {where}, cache {cache}"
 
 
 def seed(providers: int, models: int, needs_key: int = 0):
@@ -127,8 +192,16 @@ def main() -> None:
     if not database_url:
         tmp = tempfile.TemporaryDirectory()
         database_url = f"sqlite:///{tmp.name}/bench.sqlite3"
-    setup(database_url)
-    from django.db import connection
+    original_name = setup(database_url)
+    try:
+        measure(args)
+    finally:
+        teardown(original_name)
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def measure(args) -> None:
     from django.test import Client
     from django.urls import reverse
 
@@ -165,7 +238,7 @@ def main() -> None:
     ms = 1000
     print(
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-        f"database {connection.vendor}; {args.requests} requests each; "
+        f"{measured_on()}; {args.requests} requests each; "
         f"calibration loop {calibration_ms():.0f} ms (lower is a faster machine).\n\n"
         "| page | p50 ms | p95 ms |\n| --- | ---: | ---: |\n"
         f"| cards, {args.providers} providers | {percentile(cards, 50) * ms:.1f} | {percentile(cards, 95) * ms:.1f} |\n"
@@ -173,8 +246,6 @@ def main() -> None:
         f"| model browser, cached {args.models}-model list (first page of 25) | {percentile(browser, 50) * ms:.1f} | {percentile(browser, 95) * ms:.1f} |"
         + (f"\n| cards, {args.providers} providers, table layout | {percentile(table, 50) * ms:.1f} | {percentile(table, 95) * ms:.1f} |" if table else "")
     )
-    if tmp is not None:
-        tmp.cleanup()
 
 
 if __name__ == "__main__":

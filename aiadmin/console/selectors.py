@@ -4,6 +4,7 @@ whatever the number of providers (plus one for the admin's layout preference).""
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -14,6 +15,8 @@ from aiadmin.adapters.types import CAPABILITIES
 from aiadmin.providers.access import AccessDecision, KeySource, ModelAccessState, access_decide
 from aiadmin.providers.models import AdminProviderSettings, AIModel, AIProvider
 from aiadmin.providers.schema import capability_flag, config_allows_private_network
+
+from .stored_json import json_as_text, stored_json
 
 
 _STATE_LABELS = {
@@ -77,8 +80,32 @@ class CardSettings:
     total_requests: int
 
 
-CARD_FIELDS = tuple(field.name for field in dataclasses.fields(CardProvider) if field.name != "pk")
-SETTINGS_FIELDS = tuple(field.name for field in dataclasses.fields(CardSettings))
+# The JSON columns come as their stored text (decoded through a memo: stored_json.py).
+_JSON_FIELDS = frozenset({"capabilities", "config", "preferred_models"})
+
+
+@functools.cache
+def _columns(cls) -> tuple[list[str], list, list[int]]:
+    """``values_list`` arguments for the dataclass's fields, in its order, and the positions
+    of the JSON columns among them."""
+    names = [field.name for field in dataclasses.fields(cls)]
+    return (
+        [name for name in names if name not in _JSON_FIELDS],
+        [json_as_text(name) for name in names if name in _JSON_FIELDS],
+        [position for position, name in enumerate(names) if name in _JSON_FIELDS],
+    )
+
+
+def _rows(queryset: QuerySet, cls) -> list:
+    """``cls`` instances of the queryset's rows, the JSON columns decoded by the memo."""
+    plain, json_columns, json_positions = _columns(cls)
+    rows = []
+    for row in queryset.values_list(*plain, *json_columns):
+        values = list(row[: len(plain)])
+        for position, text in zip(json_positions, row[len(plain) :]):
+            values.insert(position, stored_json(text))
+        rows.append(cls(*values))
+    return rows
 
 
 @dataclass(slots=True)
@@ -164,20 +191,20 @@ def provider_cards(*, admin, capability: str | None = None, query: str = "") -> 
 
 def _cards(*, admin, providers: QuerySet[AIProvider]) -> list[ProviderCard]:
     # Plain values, not model instances, throughout: building hundreds of instances costs more
-    # than the queries; primary keys, not instances, in the IN lists (Django unpacks each one).
-    rows = [CardProvider(*row) for row in providers.values_list("pk", *CARD_FIELDS)]
-    provider_ids = [provider.pk for provider in rows]
+    # than the queries.
+    rows = _rows(providers, CardProvider)
+    # The providers' filter as a subquery, not their keys as an IN list: building and sending
+    # a hundred parameters cost more than the database's second look (about 0.3 ms a query).
+    selected = providers.order_by().values("pk")
     active: dict[tuple[int, str], tuple[str, str]] = {
         (provider_id, capability): (model_id, display_name)
         for provider_id, capability, model_id, display_name in AIModel.objects.filter(
-            provider_id__in=provider_ids, is_active=True
+            provider_id__in=selected, is_active=True
         ).values_list("provider_id", "capability", "model_id", "display_name").order_by()
     }
     settings_rows = {
-        row[0]: CardSettings(*row)
-        for row in AdminProviderSettings.objects.filter(admin=admin, provider_id__in=provider_ids)
-        .values_list(*SETTINGS_FIELDS)
-        .order_by()
+        row.provider_id: row
+        for row in _rows(AdminProviderSettings.objects.filter(admin=admin, provider_id__in=selected).order_by(), CardSettings)
     }
     cards = []
     for provider in rows:
