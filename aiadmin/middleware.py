@@ -47,11 +47,18 @@ class CommonMiddleware(InlineHooksMixin, BaseCommonMiddleware):
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
+# Bodies Django parses into request.POST (the CSRF check reads its csrfmiddlewaretoken field):
+# a multipart upload may be tens of megabytes spooled to disk.
+FORM_CONTENT_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
+
+
 class CsrfViewMiddleware(InlineHooksMixin, BaseCsrfViewMiddleware):
     # process_request reads a cookie, process_response sets one. process_view (the check
-    # itself) may read the posted form and the session: it goes to the thread, but only when
-    # there is something to check. A safe method or a csrf_exempt view (the HTTP API) is
-    # answered on the event loop, as Django's own process_view answers them, without I/O.
+    # itself) may parse the posted form and read the session: then it goes to the thread. A
+    # safe method or a csrf_exempt view (the HTTP API) is answered on the event loop, as
+    # Django's own process_view answers them, without I/O; so is a check that reads only
+    # headers and cookies (the token in the cookie, not the session, and a body that is no
+    # form, as the playgrounds' JSON posts with X-CSRFToken).
     def __init__(self, get_response):
         super().__init__(get_response)
         if self.async_mode:
@@ -62,6 +69,7 @@ class CsrfViewMiddleware(InlineHooksMixin, BaseCsrfViewMiddleware):
                     getattr(request, "csrf_processing_done", False)
                     or getattr(callback, "csrf_exempt", False)
                     or request.method in SAFE_METHODS
+                    or not (settings.CSRF_USE_SESSIONS or request.content_type in FORM_CONTENT_TYPES)
                 ):
                     return super(CsrfViewMiddleware, self).process_view(request, callback, callback_args, callback_kwargs)
                 return await checked_in_thread(request, callback, callback_args, callback_kwargs)
