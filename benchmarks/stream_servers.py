@@ -142,6 +142,7 @@ class Target:
     port: int
     request: bytes
     server: Server
+    workers: int = 1
 
 
 def _post(port: int, path: str, body: dict, headers: dict[str, str]) -> bytes:
@@ -197,14 +198,14 @@ class AIAdmin:
         headers = {"Cookie": f"sessionid={cookie}; csrftoken={csrf}", "X-CSRFToken": csrf,
                    "Referer": f"{server.base_url}/admin/console/playground/chat/"}
         request = _post(port, CONSOLE_PATH, {"message": PROMPT, "model": f"{PROVIDER_SLUG}::{MODEL}"}, headers)
-        return Target(name, label, "console", port, request, server)
+        return Target(name, label, "console", port, request, server, workers)
 
     def api(self, name: str, label: str, workers: int, cores: set[int] | None) -> Target:
         server, port = self.serve(name, workers, cores)
         server.headers = {"Authorization": f"Bearer {self.token}"}
         wait_until_serving(server, "/v1/models")
         request = _post(port, "/v1/chat/completions", _openai_body(f"{PROVIDER_SLUG}/{MODEL}"), server.headers)
-        return Target(name, label, "openai", port, request, server)
+        return Target(name, label, "openai", port, request, server, workers)
 
 
 def login(base: str) -> tuple[str, str]:

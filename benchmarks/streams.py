@@ -69,13 +69,52 @@ from benchmarks.stream_servers import (  # noqa: E402
 STALL_FACTOR = 10
 STALL_LIMIT = STALL_FACTOR * PACING_MS / 1000
 DEFAULT_LEVELS = "10,20,30,50,100,150,200,300,400,500,600,700,800"
-DEFAULT_WORKER_LEVELS = "50,100,150,200,300,400,500,600,700,800,1000,1200,1500"
+DEFAULT_WORKER_LEVELS = "20,30,40,50,60,80,100,120,150,200,250,300,400,500,600,800"
 TARGETS = ("console", "api", "litellm", "floor", "bare")
 CPU_LEVEL = 100
 WORKERS_GOAL = 1.6
 REDIS_DB_URL = "redis://127.0.0.1:6379/9"
 QUIET_CPU_SECONDS = 0.005  # a server using less than this in 100 ms has settled
 SETTLE_LIMIT_SECONDS = 5.0
+
+
+def tree_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds (user + system, all threads, reaped threads included) of ``pid`` and each of
+    its descendants, from one pass over /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(fields[1])
+            times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    found = {pid} if pid in times else set()
+    grew = True
+    while grew:
+        more = {child for child, parent in parents.items() if parent in found} - found
+        found |= more
+        grew = bool(more)
+    return {member: times[member] for member in found}
+
+
+def worker_split(before: dict[int, float], after: dict[int, float], supervisor: int) -> list[float]:
+    """Each uvicorn worker's share of the run's CPU (several workers: who took the load)."""
+    deltas = sorted((after[pid] - before.get(pid, 0.0) for pid in after if pid != supervisor and _is_worker(pid)),
+                    reverse=True)
+    total = sum(deltas) or 1.0
+    return [round(delta / total, 2) for delta in deltas]
+
+
+def _is_worker(pid: int) -> bool:
+    """Not multiprocessing's resource tracker, which uvicorn's supervisor also starts."""
+    try:
+        return b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
 
 
 def own_cpu_seconds() -> float:
@@ -98,14 +137,16 @@ async def settle(target: Target, pause: float) -> None:
 
 
 async def measured_run(target: Target, fake_pid: int, streams: int, args) -> dict:
-    worker_before, fake_before, client_before = (
-        cpu_seconds(target.server.process.pid), cpu_seconds(fake_pid), own_cpu_seconds(),
-    )
+    supervisor = target.server.process.pid
+    worker_before, fake_before, client_before = tree_cpu(supervisor), cpu_seconds(fake_pid), own_cpu_seconds()
     row = await run_level(target.port, target.request, target.shape, streams, stall_limit=STALL_LIMIT,
                           timeout=args.timeout)
     client_cpu = own_cpu_seconds() - client_before
     await settle(target, args.pause)
-    worker_cpu = cpu_seconds(target.server.process.pid) - worker_before
+    worker_after = tree_cpu(supervisor)
+    worker_cpu = sum(worker_after.values()) - sum(worker_before.get(pid, 0.0) for pid in worker_after)
+    if target.workers > 1:
+        row["worker_cpu_split"] = worker_split(worker_before, worker_after, supervisor)
     row.update(
         worker_cpu_ms_per_stream=round(worker_cpu * 1000 / streams, 2),
         fake_cpu_s=round(cpu_seconds(fake_pid) - fake_before, 3),
@@ -194,17 +235,19 @@ def ratio(mine: int, theirs: int | None) -> str:
 
 
 def level_table(target: Target, rows: list[dict]) -> list[str]:
+    split = target.workers > 1
     lines = [
         f"\n{target.label}:",
         "| streams | run | stalled | errors | peak open | largest gap ms | p95 gap ms | p50 first token ms "
-        "| p50 stream s | worker CPU ms per stream | fake + client CPU % |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| p50 stream s | worker CPU ms per stream | fake + client CPU % |" + (" CPU share per worker |" if split else ""),
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |" + (" --- |" if split else ""),
     ]
     for row in rows:
         lines.append(
             f"| {row['streams']} | {row['repeat']} | {row['stalled']} | {row['errors']} | {row['peak_open']} "
             f"| {row['max_gap_ms'] or 0:.0f} | {row['p95_gap_ms'] or 0:.0f} | {row['p50_first_token_ms'] or 0:.0f} "
             f"| {row['p50_stream_s'] or 0:.2f} | {row['worker_cpu_ms_per_stream']:.1f} | {row['client_fake_cpu_pct']} |"
+            + (f" {' / '.join(map(str, row.get('worker_cpu_split', [])))} |" if split else "")
         )
     return lines
 
@@ -351,6 +394,7 @@ def main() -> None:
     parser.add_argument("--no-pin", action="store_true", help="let every process share every core")
     parser.add_argument("--pause", type=float, default=1.0, help="seconds between runs")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds a stream may take at most")
+    parser.add_argument("--logs", type=Path, help="keep the servers' logs in this folder (default: thrown away)")
     args = parser.parse_args()
     wanted = [name.strip() for name in args.targets.split(",") if name.strip()]
     if not wanted or set(wanted) - set(TARGETS) or len(set(wanted)) != len(wanted):
@@ -380,8 +424,8 @@ def main() -> None:
     servers: list = []
     with tempfile.TemporaryDirectory(prefix="streams-bench-") as tmp_name:
         tmp = Path(tmp_name)
-        logs = tmp / "logs"
-        logs.mkdir()
+        logs = args.logs or tmp / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
         try:
             fake = start_fake(logs, other_core)
             servers.append(fake)
