@@ -79,6 +79,11 @@ def child_setup(cores: set[int] | None):
     return setup
 
 
+# Every server started, as soon as it is started: stop_all(SPAWNED) ends them all, even one
+# that failed to start.
+SPAWNED: list[Server] = []
+
+
 def spawn(name: str, command: list[str], *, env: dict[str, str], logs: Path, cores: set[int] | None,
           base_url: str) -> Server:
     log = logs / f"{name}.log"
@@ -87,7 +92,9 @@ def spawn(name: str, command: list[str], *, env: dict[str, str], logs: Path, cor
             command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
             preexec_fn=child_setup(cores),
         )
-    return Server(name, process, log, base_url)
+    server = Server(name, process, log, base_url)
+    SPAWNED.append(server)
+    return server
 
 
 def stop_all(servers: list[Server]) -> None:
