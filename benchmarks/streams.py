@@ -25,6 +25,12 @@ between their first token and their end at one moment. Worker CPU per stream com
 /proc (the server's whole process tree), reported at 100 streams (a target that never held
 100: at its highest held level).
 
+The machine may be shared: every run also reports the CPU other processes took of the
+worker's core(s) meanwhile (/proc/stat less the worker's own; unpinned, less the fake provider
+and the client too). A run that stalls while others took more than ``--disturbed`` percent
+(default 20) of a core is done again, up to ``--retries`` times (default 2); its JSON line is
+kept, marked ``"disturbed": true``, and the report counts such runs.
+
 ``--runs N`` walks N times in one invocation and ends with each target's sustained levels
 and whether they agree within one level step. ``--workers N`` (N >= 2) compares the console
 and the API in one uvicorn worker with the same in N workers, nothing pinned, with Redis as the
