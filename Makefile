@@ -28,8 +28,11 @@ bench-gateway:
 bench-console: setup
 	.venv/bin/python benchmarks/console.py $(BENCH_ARGS)
 
-bench-streams: setup
-	.venv/bin/python benchmarks/streams.py $(BENCH_ARGS)
+# Concurrent streams per worker: console, API, LiteLLM's proxy and an aiohttp floor, alternating
+# level by level (STREAMS_ARGS, e.g. STREAMS_ARGS="--runs 3" or "--workers 2").
+bench-streams:
+	@bash scripts/bootstrap.sh test,bench
+	.venv/bin/python benchmarks/streams.py $(STREAMS_ARGS) $(BENCH_ARGS)
 
 check-deploy: setup
 	DJANGO_SETTINGS_MODULE=standalone.settings.production \
