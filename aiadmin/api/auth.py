@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from aiadmin.conf import aiadmin_settings
 from aiadmin.providers.tokens import TokenError, TokenGrant, token_grant, token_hash
-from aiadmin.unified.routing import routing_get, routing_put, routing_ticket
+from aiadmin.unified.routing import routing_get, routing_put, routing_resolving, routing_ticket, routing_wait
 
 from .errors import NO_RETRY, APIError
 
@@ -85,10 +85,15 @@ async def api_authenticate(request) -> TokenGrant:
     plaintext = _presented_token(request)
     key = ("api-token", token_hash(plaintext))
     grant = routing_get(key)
+    if grant is None and await routing_wait(key):
+        grant = routing_get(key)  # checked meanwhile by another request of this loop
     if grant is None:
-        ticket = routing_ticket()  # before the row is read: the entry ages from here
-        grant = await sync_to_async(_check_throttle_and_grant)(request, plaintext)
-        routing_put(key, grant, ticket=ticket)
+        # A burst of calls with one token after its entry expired checks the row once, not
+        # once each (a refused check is not kept: each waiting call then checks for itself).
+        async with routing_resolving(key):
+            ticket = routing_ticket()  # before the row is read: the entry ages from here
+            grant = await sync_to_async(_check_throttle_and_grant)(request, plaintext)
+            routing_put(key, grant, ticket=ticket)
     if grant.expires_at is not None and grant.expires_at <= timezone.now():
         raise APIError(401, "This API token has expired. Ask an admin for a new one.", code="token_expired")
     return grant

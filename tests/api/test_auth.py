@@ -147,3 +147,45 @@ async def test_an_unknown_api_path_is_a_404_in_openais_body_naming_the_endpoints
     assert response.status_code == 404 and response["Content-Type"] == "application/json"
     error = error_of(response)
     assert error["code"] == "unknown_endpoint" and "POST /v1/chat/completions" in error["message"]
+
+
+async def test_a_burst_of_calls_with_one_token_checks_its_row_once(issued, auth, monkeypatch):
+    # Fifty calls that arrive together after the token's cached check expired wait for one
+    # database check instead of queueing fifty on the sync threads.
+    import asyncio
+
+    from aiadmin.api import auth as api_auth
+    from aiadmin.unified import routing
+
+    routing.routing_clear()
+    checks = []
+    real = api_auth.token_grant
+
+    def counting(**kwargs):
+        checks.append(1)
+        return real(**kwargs)
+
+    monkeypatch.setattr(api_auth, "token_grant", counting)
+    responses = await asyncio.gather(*(AsyncClient().get("/v1/models", headers=auth) for _ in range(50)))
+    assert [response.status_code for response in responses] == [200] * 50
+    assert len(checks) == 1
+
+
+async def test_a_burst_of_calls_with_a_wrong_token_checks_and_counts_each(auth, settings, monkeypatch):
+    import asyncio
+
+    from aiadmin.api import auth as api_auth
+
+    settings.AIADMIN = {**getattr(settings, "AIADMIN", {}), "API_AUTH_FAILURES_PER_MINUTE": 100}
+    checks = []
+    real = api_auth.token_grant
+
+    def counting(**kwargs):
+        checks.append(1)
+        return real(**kwargs)
+
+    monkeypatch.setattr(api_auth, "token_grant", counting)
+    wrong = {"Authorization": "Bearer aia_" + "V" * 10 + "_" + "v" * 40}
+    responses = await asyncio.gather(*(AsyncClient().get("/v1/models", headers=wrong) for _ in range(5)))
+    assert [response.status_code for response in responses] == [401] * 5
+    assert len(checks) == 5  # a refusal is never shared: each failed check counts for the throttle
