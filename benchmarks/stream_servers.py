@@ -19,7 +19,6 @@ import ctypes
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -35,6 +34,7 @@ from benchmarks.gateway import (
     free_port,
     manage,
     process_tree,
+    wait_for_port,
     wait_until_serving,
 )
 
@@ -47,7 +47,6 @@ BENCH_USER, BENCH_PASSWORD = "bench", "bench-pass-123456"
 LITELLM_MASTER_KEY = "sk-streams-benchmark-master-key"
 CONSOLE_PATH = "/admin/console/playground/chat/stream/"
 PROMPT = "Stream, please."
-STARTUP_SECONDS = 90
 
 SETUP = """
 from django.contrib.auth import get_user_model
@@ -117,19 +116,6 @@ def stop_all(servers: list[Server]) -> None:
                 pass
         if server.process.poll() is None:
             server.process.wait(timeout=5)
-
-
-def wait_for_port(server: Server, port: int) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise BenchmarkError(f"{server.name} exited while starting:\n{server.tail()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise BenchmarkError(f"{server.name} did not start in {STARTUP_SECONDS} s:\n{server.tail()}")
 
 
 def uvicorn_command(app: str, port: int, workers: int) -> list[str]:
@@ -256,7 +242,7 @@ def start_floor(upstream: str, logs: Path, cores: set[int] | None) -> Target:
     env = base_env() | {"FLOOR_UPSTREAM": upstream, "FLOOR_UPSTREAM_KEY": UPSTREAM_KEY}
     server = spawn("floor", [sys.executable, "-m", "benchmarks.aiohttp_floor", "--port", str(port)], env=env,
                    logs=logs, cores=cores, base_url=f"http://127.0.0.1:{port}")
-    wait_for_port(server, port)
+    wait_for_port(server)
     request = _post(port, "/v1/chat/completions", _openai_body(MODEL), {})
     return Target("floor", "floor: aiohttp server + client", "openai", port, request, server)
 
@@ -266,6 +252,6 @@ def start_bare(upstream: str, logs: Path, cores: set[int] | None) -> Target:
     env = base_env() | {"BARE_UPSTREAM": upstream, "BARE_MODEL": MODEL}
     server = spawn("bare", uvicorn_command("benchmarks.bare_proxy:app", port, 1), env=env, logs=logs, cores=cores,
                    base_url=f"http://127.0.0.1:{port}")
-    wait_for_port(server, port)
+    wait_for_port(server)
     request = _post(port, "/", {}, {})
     return Target("bare", "bare: uvicorn + httpx", "console", port, request, server)

@@ -149,16 +149,14 @@ async def test_an_unknown_api_path_is_a_404_in_openais_body_naming_the_endpoints
     assert error["code"] == "unknown_endpoint" and "POST /v1/chat/completions" in error["message"]
 
 
-async def test_a_burst_of_calls_with_one_token_checks_its_row_once(issued, auth, monkeypatch):
-    # Fifty calls that arrive together after the token's cached check expired wait for one
-    # database check instead of queueing fifty on the sync threads.
-    import asyncio
-
+@pytest.fixture
+def token_checks(monkeypatch) -> list[int]:
+    """One entry per database check of a token (aiadmin.api.auth's token_grant)."""
     from aiadmin.api import auth as api_auth
     from aiadmin.unified import routing
 
     routing.routing_clear()
-    checks = []
+    checks: list[int] = []
     real = api_auth.token_grant
 
     def counting(**kwargs):
@@ -166,26 +164,24 @@ async def test_a_burst_of_calls_with_one_token_checks_its_row_once(issued, auth,
         return real(**kwargs)
 
     monkeypatch.setattr(api_auth, "token_grant", counting)
-    responses = await asyncio.gather(*(AsyncClient().get("/v1/models", headers=auth) for _ in range(50)))
-    assert [response.status_code for response in responses] == [200] * 50
-    assert len(checks) == 1
+    return checks
 
 
-async def test_a_burst_of_calls_with_a_wrong_token_checks_and_counts_each(auth, settings, monkeypatch):
+async def test_a_burst_of_calls_with_one_token_checks_its_row_once(issued, auth, token_checks):
+    # Fifty calls that arrive together after the token's cached check expired wait for one
+    # database check instead of queueing fifty on the sync threads.
     import asyncio
 
-    from aiadmin.api import auth as api_auth
+    responses = await asyncio.gather(*(AsyncClient().get("/v1/models", headers=auth) for _ in range(50)))
+    assert [response.status_code for response in responses] == [200] * 50
+    assert len(token_checks) == 1
+
+
+async def test_a_burst_of_calls_with_a_wrong_token_checks_and_counts_each(auth, settings, token_checks):
+    import asyncio
 
     settings.AIADMIN = {**getattr(settings, "AIADMIN", {}), "API_AUTH_FAILURES_PER_MINUTE": 100}
-    checks = []
-    real = api_auth.token_grant
-
-    def counting(**kwargs):
-        checks.append(1)
-        return real(**kwargs)
-
-    monkeypatch.setattr(api_auth, "token_grant", counting)
     wrong = {"Authorization": "Bearer aia_" + "V" * 10 + "_" + "v" * 40}
     responses = await asyncio.gather(*(AsyncClient().get("/v1/models", headers=wrong) for _ in range(5)))
     assert [response.status_code for response in responses] == [401] * 5
-    assert len(checks) == 5  # a refusal is never shared: each failed check counts for the throttle
+    assert len(token_checks) == 5  # a refusal is never shared: each failed check counts for the throttle
