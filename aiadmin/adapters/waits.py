@@ -74,9 +74,11 @@ class WaitBound:
 
     def _check(self) -> None:
         self._handle = None
+        if self._task is not None and self._task.done():
+            return  # the loop's task ended without close(): nothing left to bound
         due = self._since + self._seconds
         now = self._loop.time()
-        if now >= due and self._armed and self._task is not None and not self._task.done():
+        if now >= due and self._armed and self._task is not None:
             self._fired = True
             self._task.cancel()
             return

@@ -114,3 +114,18 @@ def test_a_bound_cuts_a_wait_on_uvloop_too():
         raise AssertionError("the wait was not cut")
 
     assert uvloop.run(cut()) < 1
+
+
+async def test_a_bound_left_unclosed_stops_its_timer_once_its_task_has_ended():
+    holder: list[WaitBound] = []
+
+    async def reader() -> None:
+        bound = WaitBound(0.02, idle=True)
+        holder.append(bound)
+        with bound:
+            await asyncio.sleep(0)
+        # returns without close(), as a generator abandoned without its finally would
+
+    await asyncio.create_task(reader())
+    await asyncio.sleep(0.1)  # the timer fires after the task ended, and is not renewed
+    assert holder[0]._handle is None
