@@ -185,10 +185,10 @@ class ASGIHandler(DjangoASGIHandler):
     async def handle(self, scope, receive, send):
         if not _request_started_is_djangos_own(self.__class__):
             return await super().handle(scope, receive, send)
-        # Django's handle() without the trip to the sync thread for request_started (for the
-        # console and the HTTP API alike), whose only receivers are Django's own (checked above): resetting
-        # the query log (DEBUG) and closing old connections, both of which act on the thread
-        # that runs them. This request's sync work runs on one of the long-lived pool threads,
+        # Django's handle() without the trip to the sync thread for request_started (the
+        # console's requests and the HTTP API's alike), whose only receivers are Django's own
+        # (checked above): resetting the query log (DEBUG) and closing old connections, both of
+        # which act on the thread that runs them. This request's sync work runs on one of the long-lived pool threads,
         # whose connections are checked when each request there ends (request_finished, still
         # sent below), so the start-of-request check only repeated that one.
         try:
