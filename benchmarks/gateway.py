@@ -280,21 +280,25 @@ def start_aiadmin(upstream: str, tmp: Path, logs: Path, cores: set[int] | None,
     return server
 
 
-def start_litellm(upstream: str, tmp: Path, logs: Path, cores: set[int] | None) -> Server:
+def litellm_launch(*, upstream: str, model: str, master_key: str, tmp: Path, port: int) -> tuple[list[str], dict[str, str]]:
+    """The command and environment of LiteLLM's proxy: one worker, ``model`` routed to the
+    upstream, no database, no Redis (LiteLLM would take the benchmark's own), the bundled price
+    list instead of a download, no telemetry, errors only in the log."""
     config = tmp / "litellm.yaml"
-    config.write_text(LITELLM_CONFIG.format(model=UPSTREAM_MODEL, url=upstream, key=UPSTREAM_KEY,
-                                            master_key=LITELLM_MASTER_KEY))
+    config.write_text(LITELLM_CONFIG.format(model=model, url=upstream, key=UPSTREAM_KEY, master_key=master_key))
     env = base_env()
-    # No database, no Redis (LiteLLM would take the benchmark's own), the bundled price list
-    # instead of a download, no telemetry, errors only in the log.
     for name in ("DATABASE_URL", "REDIS_URL", "REDIS_HOST", "STORE_MODEL_IN_DB"):
         env.pop(name, None)
     env.update(LITELLM_LOCAL_MODEL_COST_MAP="True", LITELLM_LOG="ERROR", LITELLM_TELEMETRY="False",
                DISABLE_ADMIN_UI="True")
+    command = [str(Path(sys.executable).with_name("litellm")), "--config", str(config), "--host", "127.0.0.1",
+               "--port", str(port), "--num_workers", "1"]
+    return command, env
+
+
+def start_litellm(upstream: str, tmp: Path, logs: Path, cores: set[int] | None) -> Server:
     port = free_port()
-    litellm_cli = Path(sys.executable).with_name("litellm")
-    command = [str(litellm_cli), "--config", str(config), "--host", "127.0.0.1", "--port", str(port),
-               "--num_workers", "1"]
+    command, env = litellm_launch(upstream=upstream, model=UPSTREAM_MODEL, master_key=LITELLM_MASTER_KEY, tmp=tmp, port=port)
     server = spawn("litellm", command, env=env, logs=logs, cores=cores, base_url=f"http://127.0.0.1:{port}/v1")
     server.headers = {"Authorization": f"Bearer {LITELLM_MASTER_KEY}"}
     return server

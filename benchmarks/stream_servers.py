@@ -26,12 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.gateway import (
-    LITELLM_CONFIG,
     BenchmarkError,
     Server,
     aiadmin_env,
     base_env,
     free_port,
+    litellm_launch,
     manage,
     process_tree,
     wait_for_port,
@@ -219,17 +219,8 @@ def login(base: str) -> tuple[str, str]:
 
 
 def start_litellm(upstream: str, tmp: Path, logs: Path, cores: set[int] | None) -> Target:
-    config = tmp / "litellm.yaml"
-    config.write_text(LITELLM_CONFIG.format(model=MODEL, url=upstream, key=UPSTREAM_KEY, master_key=LITELLM_MASTER_KEY))
-    env = base_env()
-    # No database, no Redis, the bundled price list instead of a download, no telemetry.
-    for name in ("DATABASE_URL", "REDIS_URL", "REDIS_HOST", "STORE_MODEL_IN_DB"):
-        env.pop(name, None)
-    env.update(LITELLM_LOCAL_MODEL_COST_MAP="True", LITELLM_LOG="ERROR", LITELLM_TELEMETRY="False",
-               DISABLE_ADMIN_UI="True")
     port = free_port()
-    command = [str(Path(sys.executable).with_name("litellm")), "--config", str(config), "--host", "127.0.0.1",
-               "--port", str(port), "--num_workers", "1"]
+    command, env = litellm_launch(upstream=upstream, model=MODEL, master_key=LITELLM_MASTER_KEY, tmp=tmp, port=port)
     server = spawn("litellm", command, env=env, logs=logs, cores=cores, base_url=f"http://127.0.0.1:{port}")
     server.headers = {"Authorization": f"Bearer {LITELLM_MASTER_KEY}"}
     wait_until_serving(server, "/v1/models")
